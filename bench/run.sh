@@ -1,0 +1,584 @@
+#!/usr/bin/env bash
+# bench/run.sh - loopback benchmark of mptnd against direct, HAProxy, nginx
+# stream and socat.  See bench/README.md.
+#
+#   bench/run.sh [--mptnd PATH] [--repeat N] [--quick] [--strace] [--only LIST]
+#                [--keep]
+#
+# Every metric is measured for "direct" (client straight to the sink) and
+# then for the relay, back to back, in each repeat; ratios are relay/direct
+# per repeat, and the table shows medians over the repeats.  Only loopback
+# addresses are used.  Every process this script starts is stopped by its
+# own pid / process group (never by name).
+set -u
+
+# ------------------------------------------------------------------ options
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+MPTND=""
+REPEAT=3
+QUICK=0
+STRACE=0
+KEEP=0
+ONLY=""
+CMDLINE="bench/run.sh${*:+ $*}"
+
+usage() {
+	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+	cat <<'EOF'
+Options:
+  --mptnd PATH   mptnd binary (default ./mptnd, else the repo's ./mptnd)
+  --repeat N     repeats per relay (default 3; medians are reported)
+  --quick        1 repeat, shorter runs (for a smoke test)
+  --strace       also run a short bulk transfer per relay under strace -c
+                 and report its syscall mix (splice or read/write)
+  --only LIST    comma-separated rows to run, e.g. mptnd-tcp,haproxy-tcp
+                 (rows: mptnd-tcp mptnd-unix haproxy-tcp haproxy-splice
+                  haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix)
+  --keep         keep the work directory (logs, raw results)
+EOF
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mptnd) MPTND=${2:?--mptnd needs a path}; shift 2 ;;
+	--mptnd=*) MPTND=${1#*=}; shift ;;
+	--repeat) REPEAT=${2:?--repeat needs a number}; shift 2 ;;
+	--repeat=*) REPEAT=${1#*=}; shift ;;
+	--quick) QUICK=1; shift ;;
+	--strace) STRACE=1; shift ;;
+	--keep) KEEP=1; shift ;;
+	--only) ONLY=${2:?--only needs a list}; shift 2 ;;
+	--only=*) ONLY=${1#*=}; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+	esac
+done
+case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a positive integer" >&2; exit 2 ;; esac
+
+# Test sizes.  A full run (9 rows, --repeat 3) takes about 9 minutes on 2 cores.
+BULK_SECS=1.5      # per bulk run (1 and 4 connections)
+PP_COUNT=20000     # 64-byte round trips
+CPS_SECS=1.5       # per connections-per-second run
+IDLE_N=2000        # idle connections held through the relay
+if [ "$QUICK" = 1 ]; then
+	[ "$REPEAT" = 3 ] && REPEAT=1
+	BULK_SECS=0.7; PP_COUNT=5000; CPS_SECS=0.7; IDLE_N=500
+fi
+
+log() { printf '%s\n' "$*" >&2; }
+
+if [ -z "$MPTND" ]; then
+	if [ -x ./mptnd ]; then MPTND=./mptnd; else MPTND=$ROOT/mptnd; fi
+fi
+case "$MPTND" in /*) ;; *) MPTND=$PWD/$MPTND ;; esac
+
+# ------------------------------------------------------------------ packages
+# On a fresh Debian 12, as root: install what is missing.  A temporary
+# policy-rc.d keeps the packages' own services (nginx on :80, haproxy) from
+# being started by the install.
+install_missing() {
+	local want=()
+	command -v gcc >/dev/null 2>&1 || want+=(build-essential)
+	command -v haproxy >/dev/null 2>&1 || want+=(haproxy)
+	command -v socat >/dev/null 2>&1 || want+=(socat)
+	if ! command -v nginx >/dev/null 2>&1; then
+		want+=(nginx-light libnginx-mod-stream)
+	elif [ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ] &&
+		! nginx -V 2>&1 | grep -q -- '--with-stream[^=_]'; then
+		want+=(libnginx-mod-stream)
+	fi
+	[ "$STRACE" = 1 ] && ! command -v strace >/dev/null 2>&1 && want+=(strace)
+	command -v ss >/dev/null 2>&1 || want+=(iproute2)
+	[ ${#want[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+		log "run.sh: missing packages (${want[*]}); not root or no apt-get, relays without them are skipped"
+		return 0
+	fi
+	log "run.sh: installing ${want[*]}"
+	local prc=/usr/sbin/policy-rc.d made=0
+	if [ ! -e $prc ]; then
+		printf '#!/bin/sh\nexit 101\n' >$prc && chmod 755 $prc && made=1
+	fi
+	apt-get update -qq >&2 || true
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >&2 ||
+		log "run.sh: apt-get install failed; continuing with what is there"
+	[ $made = 1 ] && rm -f $prc
+	return 0
+}
+install_missing
+
+command -v gcc >/dev/null 2>&1 || { log "run.sh: gcc is required"; exit 1; }
+
+# ------------------------------------------------------------------ setup
+WORK=$(mktemp -d /tmp/mptnd-bench.XXXXXX)
+LG=$WORK/loadgen
+gcc -O2 -Wall -Wextra -o "$LG" "$BENCH_DIR/loadgen.c" || { log "run.sh: loadgen build failed"; exit 1; }
+RES=$WORK/results.tsv
+: >"$RES"
+NOTES=$WORK/notes.txt
+: >"$NOTES"
+SINK_PID=""
+RELAY_PID=""
+RELAY_PGID=""
+IDLE_PID=""
+MYPGID=$(awk '{print $5}' /proc/$$/stat)
+
+# Stop a process we started, and its process group if it has its own.
+stop_proc() {
+	local pid=$1 pgid i
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	pgid=$(awk '{print $5}' /proc/"$pid"/stat 2>/dev/null)
+	if [ -n "$pgid" ] && [ "$pgid" = "$pid" ] && [ "$pgid" != "$MYPGID" ]; then
+		kill -TERM -- -"$pgid" 2>/dev/null
+	else
+		kill -TERM "$pid" 2>/dev/null
+	fi
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		if [ "$pgid" = "$pid" ] && [ "$pgid" != "$MYPGID" ]; then
+			kill -KILL -- -"$pgid" 2>/dev/null
+		else
+			kill -KILL "$pid" 2>/dev/null
+		fi
+	fi
+	wait "$pid" 2>/dev/null
+	# leftovers of the group (e.g. socat children still closing)
+	if [ "$pgid" = "$pid" ] && [ "$pgid" != "$MYPGID" ]; then
+		for i in $(seq 1 30); do
+			kill -0 -- -"$pgid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL -- -"$pgid" 2>/dev/null
+	fi
+	return 0
+}
+
+cleanup() {
+	stop_proc "$IDLE_PID"
+	stop_proc "$RELAY_PID"
+	stop_proc "$SINK_PID"
+	if [ "$KEEP" = 1 ]; then
+		log "run.sh: work directory kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() {
+	! ss -Htan "( sport = :$1 or dport = :$1 )" 2>/dev/null | grep -q .
+}
+# Four ports below the ephemeral range, chosen from our pid so two runs
+# rarely collide.
+pick_ports() {
+	local base=$((20000 + ($$ % 1200) * 8)) p n=0
+	PORTS=()
+	for p in $(seq $base $((base + 200))); do
+		if port_free "$p"; then PORTS+=("$p"); n=$((n + 1)); fi
+		[ $n -ge 4 ] && return 0
+	done
+	log "run.sh: no free ports"; exit 1
+}
+pick_ports
+SINK_PORT=${PORTS[0]}
+RELAY_PORT=${PORTS[1]}
+SINK=tcp:127.0.0.1:$SINK_PORT
+NCPU=$(nproc)
+
+# key=value field from a loadgen line
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RES"; }
+note() { printf '%s\n' "$*" >>"$NOTES"; log "  note: $*"; }
+
+# ------------------------------------------------------------------ relays
+have_mptnd() { [ -x "$MPTND" ]; }
+have_haproxy() { command -v haproxy >/dev/null 2>&1; }
+have_socat() { command -v socat >/dev/null 2>&1; }
+NGINX_STREAM_MOD=""
+have_nginx() {
+	command -v nginx >/dev/null 2>&1 || return 1
+	if [ -e /usr/lib/nginx/modules/ngx_stream_module.so ]; then
+		NGINX_STREAM_MOD=/usr/lib/nginx/modules/ngx_stream_module.so
+		return 0
+	fi
+	nginx -V 2>&1 | grep -q -- '--with-stream[^=_]'
+}
+
+haproxy_cfg() { # $1 = bind line, $2 = extra defaults options
+	cat <<EOF
+global
+    maxconn 6000
+    # nbthread: default (one thread per CPU)
+defaults
+    mode tcp
+    maxconn 6000
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+$2
+frontend bench
+    $1
+    default_backend sink
+backend sink
+    server sink 127.0.0.1:$SINK_PORT
+EOF
+}
+
+nginx_cfg() { # $1 = listen address
+	[ -n "$NGINX_STREAM_MOD" ] && echo "load_module $NGINX_STREAM_MOD;"
+	cat <<EOF
+worker_processes auto;
+worker_rlimit_nofile 20000;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 10000; }
+stream {
+    server {
+        listen $1;
+        proxy_pass 127.0.0.1:$SINK_PORT;
+        proxy_timeout 1h;
+        # forward a client's FIN as a shutdown (like mptnd, haproxy, socat)
+        proxy_half_close on;
+    }
+}
+EOF
+}
+
+# Start relay row $1; sets RELAY_PID, RELAY_ADDR (loadgen address),
+# RELAY_CMD.  Returns 1 if the relay is not available.
+start_relay() {
+	local row=$1 sock=$WORK/relay.sock listen_uri
+	rm -f "$sock"
+	local rlog=$WORK/$row.log
+	case "$row" in
+	*-unix) RELAY_ADDR=unix:$sock ;;
+	*) RELAY_ADDR=tcp:127.0.0.1:$RELAY_PORT ;;
+	esac
+	case "$row" in
+	mptnd-*)
+		have_mptnd || return 1
+		case "$row" in
+		*-unix) listen_uri=unix:$sock ;;
+		*) listen_uri=tcp://127.0.0.1:$RELAY_PORT ;;
+		esac
+		RELAY_CMD="$MPTND --listen $listen_uri --target tcp://127.0.0.1:$SINK_PORT"
+		;;
+	haproxy-*)
+		have_haproxy || return 1
+		local bind="bind 127.0.0.1:$RELAY_PORT" extra=""
+		[ "$row" = haproxy-unix ] && bind="bind $sock"
+		[ "$row" = haproxy-splice ] && extra="    option splice-request
+    option splice-response"
+		haproxy_cfg "$bind" "$extra" >"$WORK/$row.cfg"
+		RELAY_CMD="haproxy -db -f $WORK/$row.cfg"
+		;;
+	nginx-*)
+		have_nginx || return 1
+		local l=127.0.0.1:$RELAY_PORT
+		[ "$row" = nginx-unix ] && l=unix:$sock
+		nginx_cfg "$l" >"$WORK/$row.conf"
+		RELAY_CMD="nginx -e $WORK/nginx-error.log -p $WORK -c $WORK/$row.conf -g 'daemon off;'"
+		;;
+	socat-*)
+		have_socat || return 1
+		if [ "$row" = socat-unix ]; then
+			RELAY_CMD="socat UNIX-LISTEN:$sock,fork TCP:127.0.0.1:$SINK_PORT"
+		else
+			RELAY_CMD="socat TCP-LISTEN:$RELAY_PORT,fork,reuseaddr TCP:127.0.0.1:$SINK_PORT"
+		fi
+		;;
+	*) return 1 ;;
+	esac
+	# own session / process group, so it can be stopped as a group
+	case "$row" in
+	nginx-*)
+		setsid nginx -e "$WORK/nginx-error.log" -p "$WORK" -c "$WORK/$row.conf" \
+			-g 'daemon off;' >"$rlog" 2>&1 </dev/null &
+		;;
+	*)
+		# shellcheck disable=SC2086
+		setsid $RELAY_CMD >"$rlog" 2>&1 </dev/null &
+		;;
+	esac
+	RELAY_PID=$!
+	local i ok=0
+	for i in $(seq 1 100); do
+		if ! kill -0 "$RELAY_PID" 2>/dev/null; then break; fi
+		case "$row" in
+		mptnd-*) grep -q 'ready:' "$rlog" 2>/dev/null || { sleep 0.1; continue; } ;;
+		esac
+		if "$LG" probe "$RELAY_ADDR" 2 2>/dev/null; then ok=1; break; fi
+		sleep 0.1
+	done
+	if [ $ok != 1 ]; then
+		log "run.sh: $row did not come up: $RELAY_CMD"
+		tail -5 "$rlog" >&2
+		stop_proc "$RELAY_PID"
+		RELAY_PID=""
+		return 2
+	fi
+	return 0
+}
+
+# ------------------------------------------------------------------ tests
+procstat() { "$LG" procstat "$1"; }
+
+# Set the CPU affinity of every thread of PID and its descendants.
+pin_tree() {
+	local p
+	for p in $(kv "$(procstat "$1")" pids | tr ',' ' '); do
+		taskset -a -p -c "$2" "$p" >/dev/null 2>&1
+	done
+}
+
+# Run loadgen; echo its result line; warn if it failed.
+lgrun() {
+	local out rc
+	# shellcheck disable=SC2086
+	out=$(${PIN:-} "$LG" "$@" 2>>"$WORK/loadgen.err")
+	rc=$?
+	[ $rc != 0 ] && note "loadgen $* exited $rc: $out"
+	printf '%s\n' "$out"
+	return $rc
+}
+
+run_row() { # $1 row, $2 repeat index
+	local row=$1 rep=$2 out d r
+	local t0=$SECONDS
+	start_relay "$row" || return 1
+	log "[$rep/$REPEAT] $row: $RELAY_CMD"
+
+	# bulk, 1 and 4 connections, with relay CPU around the relay runs
+	local cpu_bytes=0 cpu_s=0 c
+	for c in 1 4; do
+		out=$(lgrun bulk "$SINK" $c "$BULK_SECS")
+		d=$(kv "$out" mibps); rec "$row" "$rep" d_bulk$c "$d"
+		local s0 s1
+		s0=$(procstat "$RELAY_PID")
+		out=$(lgrun bulk "$RELAY_ADDR" $c "$BULK_SECS")
+		sleep 0.2
+		s1=$(procstat "$RELAY_PID")
+		r=$(kv "$out" mibps); rec "$row" "$rep" r_bulk$c "$r"
+		[ "$(kv "$out" drained)" = 0 ] && note "$row bulk $c: EOF never came back through the relay; MiB/s from send time"
+		cpu_bytes=$(awk -v a="$cpu_bytes" -v b="$(kv "$out" bytes)" 'BEGIN{printf "%.0f", a+b}')
+		cpu_s=$(awk -v a="$cpu_s" -v x="$(kv "$s0" cpu_s)" -v y="$(kv "$s1" cpu_s)" 'BEGIN{printf "%.3f", a+y-x}')
+		log "    bulk ${c}c: direct $d MiB/s, relay $r MiB/s"
+	done
+	local cg
+	cg=$(awk -v s="$cpu_s" -v b="$cpu_bytes" 'BEGIN{ if (b > 0) printf "%.3f", s / (b / 1073741824); }')
+	rec "$row" "$rep" cpu_gib "$cg"
+	log "    relay CPU: $cpu_s s for $cpu_bytes bytes = $cg s/GiB"
+
+	# 64-byte ping-pong, with client, sink and relay all on CPU 0 (see README:
+	# unpinned, the result depends on where the scheduler puts each process)
+	pin_tree "$SINK_PID" 0; pin_tree "$RELAY_PID" 0
+	out=$(PIN="taskset -c 0" lgrun pingpong "$SINK" "$PP_COUNT")
+	rec "$row" "$rep" d_p50 "$(kv "$out" p50_us)"; rec "$row" "$rep" d_p99 "$(kv "$out" p99_us)"
+	d="$(kv "$out" p50_us)/$(kv "$out" p99_us)"
+	out=$(PIN="taskset -c 0" lgrun pingpong "$RELAY_ADDR" "$PP_COUNT")
+	pin_tree "$SINK_PID" "0-$((NCPU - 1))"; pin_tree "$RELAY_PID" "0-$((NCPU - 1))"
+	rec "$row" "$rep" r_p50 "$(kv "$out" p50_us)"; rec "$row" "$rep" r_p99 "$(kv "$out" p99_us)"
+	r="$(kv "$out" p50_us)/$(kv "$out" p99_us)"
+	log "    rtt p50/p99 us: direct $d, relay $r"
+
+	# short connections, sequential and 8-way
+	for c in 1 8; do
+		out=$(lgrun cps "$SINK" $c "$CPS_SECS")
+		d=$(kv "$out" cps); rec "$row" "$rep" d_cps$c "$d"
+		out=$(lgrun cps "$RELAY_ADDR" $c "$CPS_SECS")
+		r=$(kv "$out" cps); rec "$row" "$rep" r_cps$c "$r"
+		[ "$(kv "$out" errors)" != 0 ] && note "$row cps $c: $(kv "$out" errors) connect/echo errors (retried)"
+		log "    cps par=$c: direct $d, relay $r"
+	done
+
+	# idle connections: relay memory before and while IDLE_N are held
+	local b a
+	sleep 0.3
+	b=$(procstat "$RELAY_PID")
+	"$LG" idle "$RELAY_ADDR" "$IDLE_N" 120 >"$WORK/idle.out" 2>>"$WORK/loadgen.err" &
+	IDLE_PID=$!
+	local i
+	for i in $(seq 1 1200); do
+		grep -q '^mode=idle' "$WORK/idle.out" 2>/dev/null && break
+		kill -0 "$IDLE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 1
+	a=$(procstat "$RELAY_PID")
+	out=$(grep '^mode=idle' "$WORK/idle.out")
+	stop_proc "$IDLE_PID"; IDLE_PID=""
+	local est
+	est=$(kv "$out" established)
+	if [ -n "$est" ] && [ "$est" -gt 0 ]; then
+		[ "$est" != "$IDLE_N" ] && note "$row idle: only $est of $IDLE_N connections established"
+		local rss pss
+		rss=$(awk -v x="$(kv "$b" rss_kb)" -v y="$(kv "$a" rss_kb)" -v n="$est" 'BEGIN{printf "%.1f", (y-x)/n}')
+		pss=$(awk -v x="$(kv "$b" pss_kb)" -v y="$(kv "$a" pss_kb)" -v n="$est" 'BEGIN{printf "%.1f", (y-x)/n}')
+		rec "$row" "$rep" rss_conn "$rss"
+		rec "$row" "$rep" pss_conn "$pss"
+		log "    idle $est conns: RSS $(kv "$b" rss_kb) -> $(kv "$a" rss_kb) kB ($rss KiB/conn), PSS $pss KiB/conn, procs $(kv "$a" procs)"
+	else
+		note "$row idle: no connections established"
+	fi
+
+	stop_proc "$RELAY_PID"; RELAY_PID=""
+	log "    ($((SECONDS - t0)) s)"
+	return 0
+}
+
+# Short bulk transfer under strace -c: which syscalls move the bytes?
+strace_row() {
+	local row=$1
+	command -v strace >/dev/null 2>&1 || { log "run.sh: strace not installed"; return 0; }
+	start_relay "$row" || return 0
+	local p args=()
+	# the relay and every process below it (nginx workers); -f follows forks
+	for p in $(kv "$("$LG" procstat "$RELAY_PID")" pids | tr ',' ' '); do args+=(-p "$p"); done
+	strace -c -f -o "$WORK/strace-$row.txt" "${args[@]}" 2>/dev/null &
+	local spid=$!
+	sleep 0.5
+	"$LG" bulk "$RELAY_ADDR" 1 1 >"$WORK/strace-$row.bulk" 2>&1
+	sleep 0.3
+	kill -INT "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	stop_proc "$RELAY_PID"; RELAY_PID=""
+	local summary
+	summary=$(awk '$NF ~ /^(splice|read|write|recvfrom|sendto|recvmsg|sendmsg|readv|writev|epoll_wait|epoll_pwait|epoll_pwait2|poll|pselect6|select)$/ && $4 ~ /^[0-9]+$/ { printf "%s=%s ", $NF, $4 }' "$WORK/strace-$row.txt")
+	printf '%s\t%s\n' "$row" "$summary" >>"$WORK/strace.tsv"
+	log "  strace $row: $summary"
+}
+
+# ------------------------------------------------------------------ run
+ROWS_ALL="mptnd-tcp mptnd-unix haproxy-tcp haproxy-splice haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix"
+ROWS=""
+for r in $ROWS_ALL; do
+	if [ -n "$ONLY" ]; then case ",$ONLY," in *",$r,"*) ;; *) continue ;; esac; fi
+	case "$r" in
+	mptnd-*) have_mptnd || { log "run.sh: $MPTND not found or not executable: skipping $r"; continue; } ;;
+	haproxy-*) have_haproxy || { log "run.sh: haproxy not installed: skipping $r"; continue; } ;;
+	nginx-*) have_nginx || { log "run.sh: nginx with the stream module not installed: skipping $r"; continue; } ;;
+	socat-*) have_socat || { log "run.sh: socat not installed: skipping $r"; continue; } ;;
+	esac
+	ROWS="$ROWS $r"
+done
+[ -n "$ROWS" ] || { log "run.sh: nothing to run"; exit 1; }
+
+"$LG" server "$SINK" >"$WORK/sink.log" 2>&1 &
+SINK_PID=$!
+for i in $(seq 1 50); do "$LG" probe "$SINK" 1 2>/dev/null && break; sleep 0.1; done
+"$LG" probe "$SINK" 1 || { log "run.sh: sink server did not start"; exit 1; }
+
+START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+T_START=$SECONDS
+log "run.sh: rows:$ROWS; repeat $REPEAT; work dir $WORK"
+for rep in $(seq 1 "$REPEAT"); do
+	for row in $ROWS; do
+		run_row "$row" "$rep" || note "$row failed in repeat $rep"
+	done
+done
+if [ "$STRACE" = 1 ]; then
+	for row in $ROWS; do strace_row "$row"; done
+fi
+ELAPSED=$((SECONDS - T_START))
+
+# ------------------------------------------------------------------ report
+ver() { "$@" 2>&1 | head -1; }
+MPTND_VER="not run"
+if have_mptnd; then
+	MPTND_VER=$(timeout 2 "$MPTND" --version 2>&1 </dev/null | head -1)
+	if git -C "$(dirname "$MPTND")" rev-parse --short HEAD >/dev/null 2>&1; then
+		MPTND_VER="$MPTND_VER (git $(git -C "$(dirname "$MPTND")" rev-parse --short HEAD 2>/dev/null)$(git -C "$(dirname "$MPTND")" diff --quiet HEAD 2>/dev/null || echo ', dirty'))"
+	fi
+fi
+
+report() {
+	echo "## Benchmark results ($START_DATE)"
+	echo
+	echo "Command: \`$CMDLINE\` (repeat $REPEAT, ${ELAPSED}s)"
+	echo
+	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), Linux $(uname -r), loopback only;" \
+		"net.ipv4.tcp_tw_reuse=$(cat /proc/sys/net/ipv4/tcp_tw_reuse 2>/dev/null)"
+	echo
+	echo "Versions: mptnd: $MPTND_VER; $(have_haproxy && ver haproxy -v); $(have_socat && socat -V 2>/dev/null | grep -m1 'socat version'); $(have_nginx && ver nginx -v); $(ver gcc --version)"
+	echo
+	echo "Sizes: bulk ${BULK_SECS}s per run, ping-pong $PP_COUNT x 64 B, cps ${CPS_SECS}s per run, $IDLE_N idle connections."
+	echo
+	awk -F'\t' -v rows="$ROWS" '
+	function median(key,   n, i, j, t, v) {
+		n = split(vals[key], v, " ")
+		if (n == 0 || vals[key] == "") return ""
+		for (i = 2; i <= n; i++) { t = v[i] + 0; for (j = i - 1; j >= 1 && v[j] + 0 > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+		if (n % 2) return v[(n + 1) / 2] + 0
+		return (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	function add(key, x) { vals[key] = (key in vals) ? vals[key] " " x : x }
+	function fmt(x) {
+		if (x == "") return "–"
+		if (x >= 100) return sprintf("%.0f", x)
+		if (x >= 10) return sprintf("%.1f", x)
+		return sprintf("%.2f", x)
+	}
+	function cell(row, m,   v, q) {
+		v = median(row SUBSEP "r_" m); q = median(row SUBSEP "q_" m)
+		if (v == "") return "–"
+		return fmt(v) " (" sprintf("%.2f", q) "×)"
+	}
+	{
+		if ($4 == "") next
+		add($1 SUBSEP $3, $4)
+		if ($3 ~ /^d_/) { add("direct" SUBSEP substr($3, 3), $4); d[$1, $2, substr($3, 3)] = $4 }
+		if ($3 ~ /^r_/) r[$1, $2, substr($3, 3)] = $4
+	}
+	END {
+		for (k in r) {
+			if (!(k in d) || d[k] + 0 == 0) continue
+			split(k, p, SUBSEP)
+			add(p[1] SUBSEP "q_" p[3], r[k] / d[k])
+		}
+		print "| relay | path | bulk 1 conn MiB/s | bulk 4 conns MiB/s | relay CPU s/GiB | RTT p50 µs | RTT p99 µs | conn/s sequential | conn/s 8-way | RSS KiB/idle conn | PSS KiB/idle conn |"
+		print "|---|---|---|---|---|---|---|---|---|---|---|"
+		printf "| direct | tcp | %s | %s | – | %s | %s | %s | %s | – | – |\n", \
+			fmt(median("direct" SUBSEP "bulk1")), fmt(median("direct" SUBSEP "bulk4")), \
+			fmt(median("direct" SUBSEP "p50")), fmt(median("direct" SUBSEP "p99")), \
+			fmt(median("direct" SUBSEP "cps1")), fmt(median("direct" SUBSEP "cps8"))
+		n = split(rows, rr, " ")
+		for (i = 1; i <= n; i++) {
+			row = rr[i]
+			name = row; path = row
+			sub(/-.*/, "", name); sub(/^[^-]*-/, "", path)
+			if (path == "splice") { name = "haproxy splice"; path = "tcp" }
+			path = (path == "unix") ? "unix→tcp" : "tcp→tcp"
+			if (median(row SUBSEP "r_bulk1") == "" && median(row SUBSEP "r_p50") == "") {
+				printf "| %s | %s | failed | | | | | | | | |\n", name, path; continue
+			}
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, path, \
+				cell(row, "bulk1"), cell(row, "bulk4"), fmt(median(row SUBSEP "cpu_gib")), \
+				cell(row, "p50"), cell(row, "p99"), cell(row, "cps1"), cell(row, "cps8"), \
+				fmt(median(row SUBSEP "rss_conn")), fmt(median(row SUBSEP "pss_conn"))
+		}
+	}' "$RES"
+	echo
+	echo "Cells are medians over the repeats; (N×) is the median of relay/direct, each relay run paired with a direct run just before it (higher is better for MiB/s and conn/s, lower for RTT). Direct row: median of all direct runs."
+	echo "CPU: utime+stime of the relay and all its processes/threads (from /proc) over its two bulk runs, per GiB moved. RSS/PSS: summed over the relay's processes, (holding $IDLE_N − before)/$IDLE_N; PSS splits shared pages between socat's forked children, so it is the fairer number for socat."
+	echo "Rows: haproxy = TCP mode defaults; haproxy splice = option splice-request + splice-response; nginx = stream proxy, proxy_half_close on; socat = TCP-LISTEN:P,fork,reuseaddr TCP:127.0.0.1:Q (UNIX-LISTEN:path,fork for unix)."
+	if [ -s "$WORK/strace.tsv" ]; then
+		echo
+		echo "Syscalls in the relay during a 1 s single-connection bulk transfer (strace -c -f, call counts):"
+		echo
+		while IFS=$'\t' read -r row s; do echo "- $row: $s"; done <"$WORK/strace.tsv"
+	fi
+	if [ -s "$NOTES" ]; then
+		echo
+		echo "Notes from this run:"
+		echo
+		sed 's/^/- /' "$NOTES"
+	fi
+}
+report | tee "$WORK/report.md"
+[ "$KEEP" = 1 ] || true

@@ -1,0 +1,855 @@
+/*
+ * config.c - mptnd.conf: tokenizer, include expansion, and the keyword
+ * tables that turn statements into a struct config.
+ *
+ * Grammar: a statement is words up to a newline or ';'; a statement whose
+ * last word is '{' opens a block closed by a word '}'. '#' at the start of a
+ * word comments to the end of the line; "..." quotes a word (\" and \\
+ * escape). 'include GLOB' at any level is replaced by the statements of
+ * the matching files (relative to the including file's folder).
+ *
+ * Three steps, as servconf does: every field starts unset, statements set
+ * fields (a scalar set twice is an error), then defaults fill the rest and
+ * validation runs. Every error reads "FILE:LINE: message".
+ */
+#include "config.h"
+#include "common.h"
+#include "transport.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define UNSET UINT64_MAX
+
+/* One statement of the file tree. */
+struct stmt {
+	const char *file;	/* owned by the parse context */
+	unsigned line;
+	char **argv;
+	size_t argc;
+	bool block;
+	struct stmt *child;
+	size_t nchild;
+};
+
+struct parse_ctx {
+	char **files;		/* every file name seen, freed at the end */
+	size_t nfiles;
+	char *cause;
+};
+
+static void __attribute__((format(printf, 4, 5)))
+ctx_error(struct parse_ctx *ctx, const char *file, unsigned line, const char *fmt, ...)
+{
+	char *msg;
+	va_list ap;
+
+	if (ctx->cause != NULL)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		xasprintf(&ctx->cause, "%s:%u: %s", file, line, msg);
+	else
+		xasprintf(&ctx->cause, "%s: %s", file, msg);
+	free(msg);
+}
+
+static void
+stmt_clear(struct stmt *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->argc; i++)
+		free(s->argv[i]);
+	free(s->argv);
+	for (i = 0; i < s->nchild; i++)
+		stmt_clear(&s->child[i]);
+	free(s->child);
+}
+
+static struct stmt *
+stmt_add(struct stmt *parent)
+{
+	parent->child = xreallocarray(parent->child, parent->nchild + 1, sizeof *parent->child);
+	memset(&parent->child[parent->nchild], 0, sizeof parent->child[0]);
+	return &parent->child[parent->nchild++];
+}
+
+static void
+stmt_push_word(struct stmt *s, char *w)
+{
+	s->argv = xreallocarray(s->argv, s->argc + 1, sizeof *s->argv);
+	s->argv[s->argc++] = w;
+}
+
+/* The tokenizer's cursor over one file's text. */
+struct lexer {
+	const char *file;
+	const char *p;
+	unsigned line;
+};
+
+enum token { TOK_WORD, TOK_END, TOK_OPEN, TOK_CLOSE, TOK_EOF, TOK_ERROR };
+
+static enum token
+lex_next(struct parse_ctx *ctx, struct lexer *lx, char **word)
+{
+	const char *p = lx->p;
+
+	*word = NULL;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (*p == '#') {
+			while (*p != '\0' && *p != '\n')
+				p++;
+			continue;
+		}
+		break;
+	}
+	if (*p == '\0') {
+		lx->p = p;
+		return TOK_EOF;
+	}
+	if (*p == '\n' || *p == ';') {
+		if (*p == '\n')
+			lx->line++;
+		lx->p = p + 1;
+		return TOK_END;
+	}
+	if (*p == '"') {
+		size_t cap = 16, n = 0;
+		char *w = xmalloc(cap);
+
+		for (p++; *p != '"'; p++) {
+			if (*p == '\0' || *p == '\n') {
+				free(w);
+				ctx_error(ctx, lx->file, lx->line, "unterminated quoted string");
+				return TOK_ERROR;
+			}
+			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+				p++;
+			if (n + 2 > cap)
+				w = xrealloc(w, cap *= 2);
+			w[n++] = *p;
+		}
+		w[n] = '\0';
+		lx->p = p + 1;
+		*word = w;
+		return TOK_WORD;
+	}
+	const char *start = p;
+	while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != ';' &&
+	    *p != '"')
+		p++;
+	lx->p = p;
+	if (p - start == 1 && *start == '{')
+		return TOK_OPEN;
+	if (p - start == 1 && *start == '}')
+		return TOK_CLOSE;
+	for (const char *c = start; c < p; c++) {
+		if ((unsigned char)*c < ' ' || *c == 0x7f) {
+			ctx_error(ctx, lx->file, lx->line, "control character in word");
+			return TOK_ERROR;
+		}
+	}
+	*word = xstrndup(start, (size_t)(p - start));
+	return TOK_WORD;
+}
+
+static int parse_file(struct parse_ctx *, const char *file, struct stmt *into, unsigned depth,
+    const char *incfile, unsigned incline);
+static int parse_text(struct parse_ctx *, const char *file, const char *text, struct stmt *into,
+    unsigned depth);
+
+/* Expand 'include GLOB' found at FILE:LINE into PARENT. */
+static int
+expand_include(struct parse_ctx *ctx, const char *file, unsigned line, const char *pattern,
+    struct stmt *parent, unsigned depth)
+{
+	char *path, *dircopy;
+	glob_t g;
+	size_t i;
+	int rc;
+
+	if (depth >= CONFIG_INCLUDE_DEPTH) {
+		ctx_error(ctx, file, line, "includes nested deeper than %d (a loop?)", CONFIG_INCLUDE_DEPTH);
+		return -1;
+	}
+	if (pattern[0] == '/' || strchr(file, '/') == NULL)
+		path = xstrdup(pattern);
+	else {
+		dircopy = xstrdup(file);
+		xasprintf(&path, "%s/%s", dirname(dircopy), pattern);
+		free(dircopy);
+	}
+	rc = glob(path, GLOB_ERR, NULL, &g);
+	if (rc == GLOB_NOMATCH) {
+		globfree(&g);
+		if (strpbrk(pattern, "*?[") != NULL) {
+			free(path);
+			return 0;	/* an empty transports.d is fine */
+		}
+		ctx_error(ctx, file, line, "include %s: %s", path, strerror(ENOENT));
+		free(path);
+		return -1;
+	}
+	if (rc != 0) {
+		ctx_error(ctx, file, line, "include %s: cannot read the folder", path);
+		globfree(&g);
+		free(path);
+		return -1;
+	}
+	free(path);
+	for (i = 0; i < g.gl_pathc; i++) {
+		if (parse_file(ctx, g.gl_pathv[i], parent, depth + 1, file, line) != 0) {
+			globfree(&g);
+			return -1;
+		}
+	}
+	globfree(&g);
+	return 0;
+}
+
+static int
+parse_text(struct parse_ctx *ctx, const char *file, const char *text, struct stmt *into,
+    unsigned depth)
+{
+	struct lexer lx = { file, text, 1 };
+	struct stmt *stack[16], *cur = NULL;
+	unsigned open_line[16];
+	size_t sp = 0;
+	char *w;
+	enum token t;
+
+	stack[0] = into;
+	for (;;) {
+		t = lex_next(ctx, &lx, &w);
+		switch (t) {
+		case TOK_ERROR:
+			return -1;
+		case TOK_WORD:
+			if (cur == NULL) {
+				cur = stmt_add(stack[sp]);
+				cur->file = file;
+				cur->line = lx.line;
+			}
+			stmt_push_word(cur, w);
+			break;
+		case TOK_OPEN:
+			if (cur == NULL) {
+				ctx_error(ctx, file, lx.line, "'{' with no directive before it");
+				return -1;
+			}
+			if (sp + 1 == MPTN_ARRAY_LEN(stack)) {
+				ctx_error(ctx, file, lx.line, "blocks nested too deeply");
+				return -1;
+			}
+			cur->block = true;
+			open_line[sp] = lx.line;
+			stack[++sp] = cur;
+			cur = NULL;
+			break;
+		case TOK_CLOSE:
+		case TOK_END:
+		case TOK_EOF:
+			if (cur != NULL && !cur->block && strcmp(cur->argv[0], "include") == 0) {
+				struct stmt inc = *cur;
+
+				stack[sp]->nchild--;	/* replace the include by what it names */
+				cur = NULL;
+				if (inc.argc != 2) {
+					ctx_error(ctx, file, inc.line, "include takes one file name or pattern");
+					stmt_clear(&inc);
+					return -1;
+				}
+				int rc = expand_include(ctx, file, inc.line, inc.argv[1], stack[sp], depth);
+				stmt_clear(&inc);
+				if (rc != 0)
+					return -1;
+			}
+			cur = NULL;
+			if (t == TOK_CLOSE) {
+				if (sp == 0) {
+					ctx_error(ctx, file, lx.line, "'}' with no block open");
+					return -1;
+				}
+				sp--;
+			}
+			if (t == TOK_EOF) {
+				if (sp != 0) {
+					ctx_error(ctx, file, open_line[sp - 1],
+					    "block '%s' is not closed before the end of the file",
+					    stack[sp]->argv[0]);
+					return -1;
+				}
+				return 0;
+			}
+			break;
+		}
+	}
+}
+
+static int
+parse_file(struct parse_ctx *ctx, const char *file, struct stmt *into, unsigned depth,
+    const char *incfile, unsigned incline)
+{
+	FILE *f;
+	char *text, *name;
+	size_t n;
+	int rc;
+
+	f = fopen(file, "r");
+	if (f == NULL) {
+		if (incfile != NULL)
+			ctx_error(ctx, incfile, incline, "include %s: %s", file, strerror(errno));
+		else
+			ctx_error(ctx, file, 0, "%s", strerror(errno));
+		return -1;
+	}
+	text = xmalloc(CONFIG_MAX_FILE_SIZE + 1);
+	n = fread(text, 1, CONFIG_MAX_FILE_SIZE + 1, f);
+	if (ferror(f) || n > CONFIG_MAX_FILE_SIZE) {
+		const char *why = ferror(f) ? strerror(errno) : "larger than 4 MiB";
+
+		if (incfile != NULL)
+			ctx_error(ctx, incfile, incline, "include %s: %s", file, why);
+		else
+			ctx_error(ctx, file, 0, "%s", why);
+		fclose(f);
+		free(text);
+		return -1;
+	}
+	fclose(f);
+	text[n] = '\0';
+	if (memchr(text, '\0', n) != NULL) {
+		ctx_error(ctx, file, 0, "contains a NUL byte (not a text file)");
+		free(text);
+		return -1;
+	}
+	name = xstrdup(file);
+	ctx->files = xreallocarray(ctx->files, ctx->nfiles + 1, sizeof *ctx->files);
+	ctx->files[ctx->nfiles++] = name;
+	rc = parse_text(ctx, name, text, into, depth);
+	free(text);
+	return rc;
+}
+
+/* ---- From statements to struct config ---- */
+
+enum kw_type { KW_UINT, KW_SIZE, KW_DURATION, KW_LOGLEVEL, KW_LISTEN, KW_TARGET, KW_BLOCK };
+
+struct keyword {
+	const char *name;
+	enum kw_type type;
+	size_t offset;
+	uint64_t min, max;
+};
+
+#define G(f) offsetof(struct config, f)
+#define L(f) offsetof(struct lconf, f)
+
+static const struct keyword global_keywords[] = {
+	{ "workers", KW_UINT, G(workers), 0, 256 },
+	{ "max-connections", KW_UINT, G(max_connections), 0, 10000000 },
+	{ "drain-timeout", KW_DURATION, G(drain_timeout_ms), 0, 0 },
+	{ "log-level", KW_LOGLEVEL, 0, 0, 0 },
+	{ "listener", KW_BLOCK, 0, 0, 0 },
+};
+
+static const struct keyword listener_keywords[] = {
+	{ "listen", KW_LISTEN, 0, 0, 0 },
+	{ "target", KW_TARGET, 0, 0, 0 },
+	{ "connect-timeout", KW_DURATION, L(connect_timeout_ms), 1, 0 },
+	{ "connect-tries", KW_UINT, L(connect_tries), 0, 1000 },
+	{ "idle-timeout", KW_DURATION, L(idle_timeout_ms), 0, 0 },
+	{ "fin-timeout", KW_DURATION, L(fin_timeout_ms), 1, 0 },
+	{ "buffer", KW_SIZE, L(buffer), CONFIG_BUFFER_MIN, CONFIG_BUFFER_MAX },
+	{ "max-connections", KW_UINT, L(max_connections), 0, 10000000 },
+};
+
+static const struct keyword *
+keyword_find(const struct keyword *table, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
+	}
+	return NULL;
+}
+
+static bool
+name_is_valid(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return false;
+	for (; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+			return false;
+	}
+	return true;
+}
+
+/* Set a scalar keyword from a one-argument statement. */
+static int
+set_scalar(struct parse_ctx *ctx, const struct stmt *s, const struct keyword *kw, void *base)
+{
+	uint64_t *field = (uint64_t *)((char *)base + kw->offset);
+	char *why = NULL;
+	uint64_t v;
+	int rc;
+
+	if (s->argc != 2) {
+		ctx_error(ctx, s->file, s->line, "%s takes exactly one value", kw->name);
+		return -1;
+	}
+	if (*field != UNSET) {
+		ctx_error(ctx, s->file, s->line, "%s is given twice", kw->name);
+		return -1;
+	}
+	switch (kw->type) {
+	case KW_UINT:
+		if (strcmp(kw->name, "workers") == 0 && strcmp(s->argv[1], "auto") == 0) {
+			*field = 0;
+			return 0;
+		}
+		rc = parse_uint(s->argv[1], kw->min, kw->max, &v, &why);
+		break;
+	case KW_SIZE:
+		rc = parse_size(s->argv[1], &v, &why);
+		if (rc == 0 && (v < kw->min || v > kw->max)) {
+			xasprintf(&why, "%s is out of range (%llu to %llu bytes)", s->argv[1],
+			    (unsigned long long)kw->min, (unsigned long long)kw->max);
+			rc = -1;
+		}
+		break;
+	case KW_DURATION:
+		rc = parse_duration(s->argv[1], &v, &why);
+		if (rc == 0 && v < kw->min) {
+			xasprintf(&why, "%s must be more than zero", kw->name);
+			rc = -1;
+		}
+		break;
+	default:
+		abort();
+	}
+	if (rc != 0) {
+		ctx_error(ctx, s->file, s->line, "%s: %s", kw->name, why);
+		free(why);
+		return -1;
+	}
+	*field = v;
+	return 0;
+}
+
+static int
+add_addresses(struct parse_ctx *ctx, const struct stmt *s, enum taddr_role role,
+    struct taddr ***list, size_t *n)
+{
+	size_t i;
+
+	if (s->argc < 2) {
+		ctx_error(ctx, s->file, s->line, "%s needs at least one address", s->argv[0]);
+		return -1;
+	}
+	for (i = 1; i < s->argc; i++) {
+		char *why = NULL;
+		struct taddr *ta = taddr_parse(s->argv[i], role, &why);
+
+		if (ta == NULL) {
+			ctx_error(ctx, s->file, s->line, "%s: %s", s->argv[0], why);
+			free(why);
+			return -1;
+		}
+		*list = xreallocarray(*list, *n + 1, sizeof **list);
+		(*list)[(*n)++] = ta;
+	}
+	return 0;
+}
+
+static struct lconf *
+lconf_new(const char *name, const char *file, unsigned line)
+{
+	struct lconf *lc = xcalloc(1, sizeof *lc);
+
+	lc->name = xstrdup(name);
+	lc->file = xstrdup(file);
+	lc->line = line;
+	lc->connect_timeout_ms = UNSET;
+	lc->connect_tries = UNSET;
+	lc->idle_timeout_ms = UNSET;
+	lc->fin_timeout_ms = UNSET;
+	lc->buffer = UNSET;
+	lc->max_connections = UNSET;
+	return lc;
+}
+
+static void
+lconf_free(struct lconf *lc)
+{
+	size_t i;
+
+	if (lc == NULL)
+		return;
+	for (i = 0; i < lc->nlisten; i++)
+		taddr_free(lc->listen[i]);
+	for (i = 0; i < lc->ntarget; i++)
+		taddr_free(lc->target[i]);
+	free(lc->listen);
+	free(lc->target);
+	if (lc->count != NULL && --lc->count->refs == 0)
+		free(lc->count);
+	free(lc->name);
+	free(lc->file);
+	free(lc);
+}
+
+static void
+lconf_defaults(struct lconf *lc)
+{
+#define DEF(f, v) do { if (lc->f == UNSET) lc->f = (v); } while (0)
+	DEF(connect_timeout_ms, CONFIG_CONNECT_TIMEOUT_MS);
+	DEF(connect_tries, 0);
+	DEF(idle_timeout_ms, CONFIG_IDLE_TIMEOUT_MS);
+	DEF(fin_timeout_ms, CONFIG_FIN_TIMEOUT_MS);
+	DEF(buffer, CONFIG_BUFFER);
+	DEF(max_connections, 0);
+#undef DEF
+	lc->count = xcalloc(1, sizeof *lc->count);
+	lc->count->refs = 1;
+}
+
+static struct config *
+config_new(const char *file)
+{
+	struct config *c = xcalloc(1, sizeof *c);
+
+	c->refs = 1;
+	c->file = xstrdup(file);
+	c->workers = UNSET;
+	c->max_connections = UNSET;
+	c->drain_timeout_ms = UNSET;
+	return c;
+}
+
+static int
+interpret_listener(struct parse_ctx *ctx, const struct stmt *s, struct config *c)
+{
+	struct lconf *lc;
+	size_t i;
+
+	if (s->argc != 2 || !name_is_valid(s->argv[1])) {
+		ctx_error(ctx, s->file, s->line,
+		    "listener takes a name (letters, digits, '-', '_', '.') before '{'");
+		return -1;
+	}
+	for (i = 0; i < c->nlisteners; i++) {
+		if (strcmp(c->listeners[i]->name, s->argv[1]) == 0) {
+			ctx_error(ctx, s->file, s->line, "listener '%s' is already defined at %s:%u",
+			    s->argv[1], c->listeners[i]->file, c->listeners[i]->line);
+			return -1;
+		}
+	}
+	lc = lconf_new(s->argv[1], s->file, s->line);
+	c->listeners = xreallocarray(c->listeners, c->nlisteners + 1, sizeof *c->listeners);
+	c->listeners[c->nlisteners++] = lc;
+	for (i = 0; i < s->nchild; i++) {
+		const struct stmt *d = &s->child[i];
+		const struct keyword *kw = keyword_find(listener_keywords,
+		    MPTN_ARRAY_LEN(listener_keywords), d->argv[0]);
+
+		if (kw == NULL) {
+			ctx_error(ctx, d->file, d->line, "unknown directive '%s' in listener '%s'",
+			    d->argv[0], lc->name);
+			return -1;
+		}
+		if (d->block) {
+			ctx_error(ctx, d->file, d->line, "'%s' does not take a block", d->argv[0]);
+			return -1;
+		}
+		if (kw->type == KW_LISTEN) {
+			if (add_addresses(ctx, d, TADDR_LISTEN, &lc->listen, &lc->nlisten) != 0)
+				return -1;
+		} else if (kw->type == KW_TARGET) {
+			if (add_addresses(ctx, d, TADDR_CONNECT, &lc->target, &lc->ntarget) != 0)
+				return -1;
+		} else if (set_scalar(ctx, d, kw, lc) != 0)
+			return -1;
+	}
+	if (lc->nlisten == 0) {
+		ctx_error(ctx, s->file, s->line, "listener '%s' has no listen address", lc->name);
+		return -1;
+	}
+	if (lc->ntarget == 0) {
+		ctx_error(ctx, s->file, s->line, "listener '%s' has no target", lc->name);
+		return -1;
+	}
+	lconf_defaults(lc);
+	return 0;
+}
+
+static int
+interpret(struct parse_ctx *ctx, const struct stmt *root, struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < root->nchild; i++) {
+		const struct stmt *s = &root->child[i];
+		const struct keyword *kw = keyword_find(global_keywords,
+		    MPTN_ARRAY_LEN(global_keywords), s->argv[0]);
+
+		if (kw == NULL) {
+			ctx_error(ctx, s->file, s->line, "unknown directive '%s'", s->argv[0]);
+			return -1;
+		}
+		if (s->block != (kw->type == KW_BLOCK)) {
+			ctx_error(ctx, s->file, s->line, s->block ? "'%s' does not take a block" :
+			    "'%s' needs a { ... } block", s->argv[0]);
+			return -1;
+		}
+		if (kw->type == KW_BLOCK) {
+			if (interpret_listener(ctx, s, c) != 0)
+				return -1;
+		} else if (kw->type == KW_LOGLEVEL) {
+			if (s->argc != 2 || log_level_parse(s->argv[1], &c->log_level) != 0) {
+				ctx_error(ctx, s->file, s->line,
+				    "log-level takes one of error, warning, info, debug");
+				return -1;
+			}
+			if (c->log_level_set) {
+				ctx_error(ctx, s->file, s->line, "log-level is given twice");
+				return -1;
+			}
+			c->log_level_set = true;
+		} else if (set_scalar(ctx, s, kw, c) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Defaults and checks that span listeners. */
+static int
+config_finish(struct config *c, char **cause)
+{
+	size_t i, j, k, l;
+
+	if (c->workers == UNSET)
+		c->workers = 0;
+	if (c->max_connections == UNSET)
+		c->max_connections = 0;
+	if (c->drain_timeout_ms == UNSET)
+		c->drain_timeout_ms = CONFIG_DRAIN_TIMEOUT_MS;
+	if (!c->log_level_set)
+		c->log_level = LOG_LVL_INFO;
+	if (c->nlisteners == 0) {
+		xasprintf(cause, "%s: no listener defined", c->file);
+		return -1;
+	}
+	for (i = 0; i < c->nlisteners; i++) {
+		struct lconf *a = c->listeners[i];
+
+		for (j = i; j < c->nlisteners; j++) {
+			struct lconf *b = c->listeners[j];
+
+			for (k = 0; k < a->nlisten; k++) {
+				for (l = (i == j ? k + 1 : 0); l < b->nlisten; l++) {
+					if (strcmp(a->listen[k]->text, b->listen[l]->text) == 0) {
+						xasprintf(cause, "%s:%u: listen address %s is also used by listener '%s' (%s:%u)",
+						    b->file, b->line, b->listen[l]->text, a->name, a->file, a->line);
+						return -1;
+					}
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static struct config *
+config_build(struct parse_ctx *ctx, const char *name, struct stmt *root, int rc, char **cause)
+{
+	struct config *c = NULL;
+	size_t i;
+
+	if (rc == 0) {
+		c = config_new(name);
+		if (interpret(ctx, root, c) != 0 || config_finish(c, &ctx->cause) != 0) {
+			config_unref(c);
+			c = NULL;
+		}
+	}
+	stmt_clear(root);
+	for (i = 0; i < ctx->nfiles; i++)
+		free(ctx->files[i]);
+	free(ctx->files);
+	if (c == NULL)
+		*cause = ctx->cause;
+	else
+		free(ctx->cause);
+	return c;
+}
+
+struct config *
+config_load_file(const char *file, char **cause)
+{
+	struct parse_ctx ctx = { 0 };
+	struct stmt root = { 0 };
+	int rc = parse_file(&ctx, file, &root, 0, NULL, 0);
+
+	return config_build(&ctx, file, &root, rc, cause);
+}
+
+struct config *
+config_load_text(const char *name, const char *text, char **cause)
+{
+	struct parse_ctx ctx = { 0 };
+	struct stmt root = { 0 };
+	char *copy = xstrdup(name);
+	int rc;
+
+	ctx.files = xmalloc(sizeof *ctx.files);
+	ctx.files[ctx.nfiles++] = copy;
+	if (strlen(text) > CONFIG_MAX_FILE_SIZE) {
+		ctx_error(&ctx, copy, 0, "larger than 4 MiB");
+		rc = -1;
+	} else
+		rc = parse_text(&ctx, copy, text, &root, 0);
+	return config_build(&ctx, name, &root, rc, cause);
+}
+
+struct config *
+config_from_pairs(char **flags, char **values, size_t n, char **cause)
+{
+	struct config *c = config_new("command line");
+	struct lconf *lc = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		bool is_listen = strcmp(flags[i], "--listen") == 0;
+		char *why = NULL, name[32];
+		struct taddr *ta;
+
+		if (!is_listen && lc == NULL) {
+			xasprintf(cause, "--target %s comes before any --listen", values[i]);
+			goto fail;
+		}
+		ta = taddr_parse(values[i], is_listen ? TADDR_LISTEN : TADDR_CONNECT, &why);
+		if (ta == NULL) {
+			xasprintf(cause, "%s: %s", flags[i], why);
+			free(why);
+			goto fail;
+		}
+		if (is_listen) {
+			if (lc != NULL && lc->ntarget == 0) {
+				taddr_free(ta);
+				xasprintf(cause, "--listen %s has no --target", lc->listen[0]->text);
+				goto fail;
+			}
+			snprintf(name, sizeof name, "cli%zu", c->nlisteners + 1);
+			lc = lconf_new(name, "command line", 0);
+			c->listeners = xreallocarray(c->listeners, c->nlisteners + 1, sizeof *c->listeners);
+			c->listeners[c->nlisteners++] = lc;
+			lc->listen = xmalloc(sizeof *lc->listen);
+			lc->listen[lc->nlisten++] = ta;
+		} else {
+			lc->target = xreallocarray(lc->target, lc->ntarget + 1, sizeof *lc->target);
+			lc->target[lc->ntarget++] = ta;
+		}
+	}
+	if (lc != NULL && lc->ntarget == 0) {
+		xasprintf(cause, "--listen %s has no --target", lc->listen[0]->text);
+		goto fail;
+	}
+	for (i = 0; i < c->nlisteners; i++)
+		lconf_defaults(c->listeners[i]);
+	if (config_finish(c, cause) != 0)
+		goto fail;
+	return c;
+fail:
+	config_unref(c);
+	return NULL;
+}
+
+struct config *
+config_ref(struct config *c)
+{
+	c->refs++;
+	return c;
+}
+
+void
+config_unref(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL || --c->refs > 0)
+		return;
+	for (i = 0; i < c->nlisteners; i++)
+		lconf_free(c->listeners[i]);
+	free(c->listeners);
+	free(c->file);
+	free(c);
+}
+
+static void
+dump_duration(FILE *f, const char *name, uint64_t ms)
+{
+	if (ms % 1000 == 0)
+		fprintf(f, "%s %llus\n", name, (unsigned long long)(ms / 1000));
+	else
+		fprintf(f, "%s %llums\n", name, (unsigned long long)ms);
+}
+
+void
+config_dump(const struct config *c, FILE *f)
+{
+	static const char *levels[] = { "error", "warning", "info", "debug" };
+	size_t i, j;
+
+	if (c->workers == 0)
+		fprintf(f, "workers auto\n");
+	else
+		fprintf(f, "workers %llu\n", (unsigned long long)c->workers);
+	fprintf(f, "max-connections %llu\n", (unsigned long long)c->max_connections);
+	dump_duration(f, "drain-timeout", c->drain_timeout_ms);
+	fprintf(f, "log-level %s\n", levels[c->log_level]);
+	for (i = 0; i < c->nlisteners; i++) {
+		const struct lconf *lc = c->listeners[i];
+
+		fprintf(f, "listener %s {\n", lc->name);
+		for (j = 0; j < lc->nlisten; j++)
+			fprintf(f, "\tlisten %s\n", lc->listen[j]->text);
+		for (j = 0; j < lc->ntarget; j++)
+			fprintf(f, "\ttarget %s\n", lc->target[j]->text);
+		fprintf(f, "\t");
+		dump_duration(f, "connect-timeout", lc->connect_timeout_ms);
+		fprintf(f, "\tconnect-tries %llu\n", (unsigned long long)lc->connect_tries);
+		fprintf(f, "\t");
+		dump_duration(f, "idle-timeout", lc->idle_timeout_ms);
+		fprintf(f, "\t");
+		dump_duration(f, "fin-timeout", lc->fin_timeout_ms);
+		fprintf(f, "\tbuffer %llu\n", (unsigned long long)lc->buffer);
+		fprintf(f, "\tmax-connections %llu\n", (unsigned long long)lc->max_connections);
+		fprintf(f, "}\n");
+	}
+}
+
+const char config_default_text[] =
+    "# mptnd's embedded default configuration (mptnd(8), DEFAULT CONFIGURATION).\n"
+    "# Loopback only: the local SSH server, reachable over TCP on IPv4 and IPv6\n"
+    "# and over Multipath TCP, through one bridge.\n"
+    "listener local-ssh {\n"
+    "\tlisten tcp://127.0.0.1:2222 tcp://[::1]:2222 mptcp://127.0.0.1:2223\n"
+    "\ttarget tcp://localhost:22\n"
+    "\tconnect-timeout 5s\n"
+    "}\n";

@@ -1,0 +1,254 @@
+/*
+ * dial.c - connect with Happy Eyeballs. State: an ordered candidate list,
+ * the attempts in flight (each a socket and a write event), a stagger timer
+ * that starts the next attempt every DIAL_ATTEMPT_DELAY_MS while none has
+ * succeeded, and one deadline for the whole dial. A failed attempt starts
+ * the next candidate at once. The first socket to connect wins; the others
+ * are closed. The result is always delivered from the loop.
+ */
+#include "dial.h"
+#include "common.h"
+#include "resolve.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DIAL_MAX_CANDIDATES 16
+
+struct dial_attempt {
+	int fd;
+	struct event *ev;
+	struct dial *d;
+};
+
+struct dial {
+	struct worker *w;
+	dial_cb cb;
+	void *arg;
+	int protocol;
+	struct resolve_req *req;
+	struct sockaddr_storage cand[DIAL_MAX_CANDIDATES];
+	socklen_t candlen[DIAL_MAX_CANDIDATES];
+	size_t ncand, next;
+	struct dial_attempt att[DIAL_MAX_CANDIDATES];
+	size_t natt, live;
+	struct event *stagger;
+	struct event *deadline;
+	struct event *report;		/* delivers the result from the loop */
+	int result_fd;
+	char error[160];
+};
+
+static void dial_try_next(struct dial *);
+
+static socklen_t
+sockaddr_len(const struct sockaddr_storage *ss)
+{
+	switch (ss->ss_family) {
+	case AF_INET:
+		return sizeof(struct sockaddr_in);
+	case AF_INET6:
+		return sizeof(struct sockaddr_in6);
+	default:
+		return sizeof(struct sockaddr_storage);
+	}
+}
+
+static void
+dial_attempt_close(struct dial_attempt *a)
+{
+	if (a->fd < 0)
+		return;
+	event_free(a->ev);
+	a->ev = NULL;
+	close(a->fd);
+	a->fd = -1;
+	a->d->live--;
+}
+
+static void
+dial_stop_all(struct dial *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->natt; i++)
+		dial_attempt_close(&d->att[i]);
+	evtimer_del(d->stagger);
+	evtimer_del(d->deadline);
+	resolve_cancel(d->req);
+	d->req = NULL;
+}
+
+static void
+dial_finish(struct dial *d, int fd, const char *error)
+{
+	dial_stop_all(d);
+	d->result_fd = fd;
+	if (error != NULL)
+		snprintf(d->error, sizeof d->error, "%s", error);
+	event_active(d->report, EV_TIMEOUT, 0);
+}
+
+static void
+dial_report_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct dial *d = arg;
+	dial_cb cb = d->cb;
+	void *cbarg = d->arg;
+	int fd = d->result_fd;
+	char error[sizeof d->error];
+
+	memcpy(error, d->error, sizeof error);
+	d->result_fd = -1;
+	dial_cancel(d);
+	cb(cbarg, fd, fd >= 0 ? NULL : error);
+}
+
+static void
+dial_attempt_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dial_attempt *a = arg;
+	struct dial *d = a->d;
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err == 0) {
+		int won = a->fd;
+
+		event_free(a->ev);
+		a->ev = NULL;
+		a->fd = -1;
+		d->live--;
+		dial_finish(d, won, NULL);
+		return;
+	}
+	snprintf(d->error, sizeof d->error, "%s", strerror(err));
+	dial_attempt_close(a);
+	dial_try_next(d);
+}
+
+/* Start the next candidate; with none left and none in flight, fail. */
+static void
+dial_try_next(struct dial *d)
+{
+	while (d->next < d->ncand) {
+		socklen_t sslen = d->candlen[d->next];
+		struct sockaddr_storage *ss = &d->cand[d->next++];
+		struct dial_attempt *a = &d->att[d->natt];
+		int fd;
+
+		fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, d->protocol);
+		if (fd < 0) {
+			snprintf(d->error, sizeof d->error, "socket: %s", strerror(errno));
+			continue;
+		}
+		if (connect(fd, (struct sockaddr *)ss, sslen) != 0 && errno != EINPROGRESS) {
+			snprintf(d->error, sizeof d->error, "%s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		a->fd = fd;
+		a->d = d;
+		a->ev = event_new(worker_base(d->w), fd, EV_WRITE, dial_attempt_cb, a);
+		event_add(a->ev, NULL);
+		d->natt++;
+		d->live++;
+		if (d->next < d->ncand) {
+			struct timeval tv = { 0, DIAL_ATTEMPT_DELAY_MS * 1000 };
+
+			evtimer_add(d->stagger, &tv);
+		}
+		return;
+	}
+	if (d->live == 0)
+		dial_finish(d, -1, d->error[0] != '\0' ? d->error : "no address to connect to");
+}
+
+static void
+dial_stagger_cb(evutil_socket_t unused, short what, void *arg)
+{
+	dial_try_next(arg);
+}
+
+static void
+dial_deadline_cb(evutil_socket_t unused, short what, void *arg)
+{
+	dial_finish(arg, -1, "connect timeout");
+}
+
+static void
+dial_resolved(void *arg, const struct sockaddr_storage *addrs, size_t n, const char *error)
+{
+	struct dial *d = arg;
+	size_t i;
+
+	d->req = NULL;
+	if (error != NULL) {
+		char why[160];
+
+		snprintf(why, sizeof why, "name lookup failed: %s", error);
+		dial_finish(d, -1, why);
+		return;
+	}
+	for (i = 0; i < n && i < DIAL_MAX_CANDIDATES; i++) {
+		d->cand[i] = addrs[i];
+		d->candlen[i] = sockaddr_len(&addrs[i]);
+	}
+	d->ncand = i;
+	dial_try_next(d);
+}
+
+struct dial *
+dial_start(struct worker *w, const struct dial_spec *spec, uint64_t timeout_ms, dial_cb cb,
+    void *arg)
+{
+	struct dial *d = xcalloc(1, sizeof *d);
+	struct event_base *base = worker_base(w);
+	size_t i;
+
+	d->w = w;
+	d->cb = cb;
+	d->arg = arg;
+	d->protocol = spec->protocol;
+	d->result_fd = -1;
+	for (i = 0; i < DIAL_MAX_CANDIDATES; i++)
+		d->att[i].fd = -1;
+	d->stagger = evtimer_new(base, dial_stagger_cb, d);
+	d->deadline = evtimer_new(base, dial_deadline_cb, d);
+	d->report = event_new(base, -1, 0, dial_report_cb, d);
+	if (timeout_ms > 0) {
+		struct timeval tv = { (time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000 };
+
+		evtimer_add(d->deadline, &tv);
+	}
+	if (spec->host != NULL) {
+		d->req = resolver_lookup(worker_resolver(w), spec->host, spec->port, dial_resolved, d);
+	} else {
+		memcpy(&d->cand[0], spec->addr, spec->addrlen);
+		d->candlen[0] = spec->addrlen;
+		d->ncand = 1;
+		dial_try_next(d);
+	}
+	return d;
+}
+
+void
+dial_cancel(struct dial *d)
+{
+	if (d == NULL)
+		return;
+	dial_stop_all(d);
+	if (d->result_fd >= 0)
+		close(d->result_fd);
+	event_free(d->stagger);
+	event_free(d->deadline);
+	event_free(d->report);
+	free(d);
+}

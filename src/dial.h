@@ -1,0 +1,37 @@
+/*
+ * dial.h - a non-blocking connect to one transport address: name lookup
+ * (c-ares) if needed, then Happy Eyeballs (RFC 8305) over the candidates,
+ * all within one timeout. Used by every kernel-socket transport.
+ */
+#ifndef MPTN_DIAL_H
+#define MPTN_DIAL_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "transport.h"
+
+struct worker;
+struct dial;
+
+struct dial_spec {
+	const char *host;			/* a name to resolve, or NULL */
+	unsigned port;
+	const struct sockaddr_storage *addr;	/* used when host is NULL */
+	socklen_t addrlen;
+	int protocol;				/* 0, or IPPROTO_MPTCP */
+};
+
+/* RFC 8305 §5: the Connection Attempt Delay. */
+#define DIAL_ATTEMPT_DELAY_MS 250
+
+/*
+ * Start connecting. CB runs exactly once from the worker's loop (never
+ * from inside dial_start) unless dial_cancel() comes first.
+ */
+struct dial *dial_start(struct worker *, const struct dial_spec *, uint64_t timeout_ms,
+    dial_cb cb, void *arg);
+/* Stop a dial that has not reported: its sockets are closed, CB never runs. */
+void dial_cancel(struct dial *);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * listener.c - binding generations of listening sockets and the accept path.
+ *
+ * Each worker has its own evconnlistener on every listening socket (one
+ * socket shared by all workers). After accept, a connection stays on the
+ * accepting worker unless another is clearly less loaded, in which case it
+ * is handed over (the hand-off DESIGN.md §3 describes). Accept errors from
+ * fd exhaustion pause this worker's listener for LISTENER_PAUSE_MS instead
+ * of spinning, with a warning at most once a second.
+ */
+#include "listener.h"
+#include "bridge.h"
+#include "common.h"
+#include "config.h"
+#include "log.h"
+#include "transport.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LISTENER_PAUSE_MS 250
+#define LISTENER_HANDOFF_SLACK 2
+
+struct wl {
+	struct evconnlistener *evl;
+	struct lsock ls;		/* copy: the generation may go before its bridges */
+	struct config *cfg;
+	struct worker *w;
+	struct event *resume;
+	struct log_ratelimit rl;
+};
+
+struct wlset {
+	struct wl **v;
+	size_t n;
+	struct log_ratelimit limit_rl;
+};
+
+static struct wlset *per_worker;
+
+void
+listener_init(size_t nworkers)
+{
+	per_worker = xcalloc(nworkers, sizeof *per_worker);
+}
+
+struct gen *
+listener_bind(struct config *cfg, struct gen *old, char **cause)
+{
+	struct gen *g = xcalloc(1, sizeof *g);
+	size_t i, j, k;
+
+	g->cfg = config_ref(cfg);
+	for (i = 0; i < cfg->nlisteners; i++) {
+		struct lconf *lc = cfg->listeners[i];
+
+		for (j = 0; j < lc->nlisten; j++) {
+			struct lsock *ls;
+
+			g->socks = xreallocarray(g->socks, g->nsocks + 1, sizeof *g->socks);
+			ls = &g->socks[g->nsocks++];
+			ls->conf = lc;
+			ls->addr = lc->listen[j];
+			ls->fd = -1;
+			for (k = 0; old != NULL && k < old->nsocks; k++) {
+				if (old->socks[k].fd >= 0 &&
+				    strcmp(old->socks[k].addr->text, ls->addr->text) == 0) {
+					ls->fd = old->socks[k].fd;
+					break;
+				}
+			}
+			if (ls->fd < 0 && ls->addr->tp->listen(ls->addr, &ls->fd, cause) != 0) {
+				ls->fd = -1;
+				listener_release(g, old);
+				return NULL;
+			}
+		}
+	}
+	return g;
+}
+
+/* Close the sockets of OLD that NEW does not hold, and free OLD. */
+void
+listener_release(struct gen *old, struct gen *new)
+{
+	size_t i, k;
+
+	if (old == NULL)
+		return;
+	for (i = 0; i < old->nsocks; i++) {
+		struct lsock *ls = &old->socks[i];
+		bool kept = false;
+
+		if (ls->fd < 0)
+			continue;
+		for (k = 0; new != NULL && k < new->nsocks; k++)
+			kept = kept || new->socks[k].fd == ls->fd;
+		if (!kept)
+			ls->addr->tp->unlisten(ls->addr, ls->fd);
+	}
+	config_unref(old->cfg);
+	free(old->socks);
+	free(old);
+}
+
+/* A connection handed from the accepting worker to a less loaded one. */
+struct handoff {
+	int fd;
+	struct lsock ls;
+	struct config *cfg;
+};
+
+static void
+handoff_run(struct worker *w, void *arg)
+{
+	struct handoff *h = arg;
+
+	bridge_start(w, h->cfg, h->ls.conf, h->ls.addr, h->fd);
+	config_unref(h->cfg);
+	free(h);
+}
+
+static bool
+over_limit(struct wl *wl, struct wlset *set)
+{
+	const struct lconf *lc = wl->ls.conf;
+	unsigned long suppressed;
+	const char *which = NULL;
+
+	if (mptn_bridges_max > 0 && mptn_bridges_live >= mptn_bridges_max)
+		which = "global max-connections";
+	else if (lc->max_connections > 0 && lc->count->n >= (long)lc->max_connections)
+		which = "max-connections";
+	if (which == NULL)
+		return false;
+	if (log_ratelimit_ok(&set->limit_rl, 1000, &suppressed))
+		log_warning("listener %s: %s reached; closing new connections (%lu more not logged)",
+		    lc->name, which, suppressed);
+	return true;
+}
+
+static void
+accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen,
+    void *arg)
+{
+	struct wl *wl = arg;
+	struct wlset *set = &per_worker[worker_id(wl->w)];
+	struct worker *to;
+
+	if (over_limit(wl, set)) {
+		close(fd);
+		return;
+	}
+	to = worker_least_loaded();
+	if (to != wl->w && worker_load(wl->w) > worker_load(to) + LISTENER_HANDOFF_SLACK) {
+		struct handoff *h = xcalloc(1, sizeof *h);
+
+		h->fd = fd;
+		h->ls = wl->ls;
+		h->cfg = config_ref(wl->cfg);
+		worker_post(to, handoff_run, h);
+		return;
+	}
+	bridge_start(wl->w, wl->cfg, wl->ls.conf, wl->ls.addr, fd);
+}
+
+static void
+accept_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct wl *wl = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	unsigned long suppressed;
+	struct timeval tv = { 0, LISTENER_PAUSE_MS * 1000 };
+
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		evconnlistener_disable(evl);
+		evtimer_add(wl->resume, &tv);
+		if (log_ratelimit_ok(&wl->rl, 1000, &suppressed))
+			log_warning("listener %s: accept on %s: %s; pausing accepts for %d ms "
+			    "(%lu similar warnings not logged)", wl->ls.conf->name, wl->ls.addr->text,
+			    strerror(err), LISTENER_PAUSE_MS, suppressed);
+		return;
+	}
+	if (log_ratelimit_ok(&wl->rl, 1000, &suppressed))
+		log_warning("listener %s: accept on %s: %s", wl->ls.conf->name, wl->ls.addr->text,
+		    strerror(err));
+}
+
+static void
+resume_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct wl *wl = arg;
+
+	evconnlistener_enable(wl->evl);
+}
+
+static void
+wl_free(struct wl *wl)
+{
+	evconnlistener_free(wl->evl);
+	event_free(wl->resume);
+	config_unref(wl->cfg);
+	free(wl);
+}
+
+void
+listener_detach_worker(struct worker *w)
+{
+	struct wlset *set = &per_worker[worker_id(w)];
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		wl_free(set->v[i]);
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+static void
+attach_on_worker(struct worker *w, void *arg)
+{
+	struct gen *g = arg;
+	struct wlset *set = &per_worker[worker_id(w)];
+	size_t i;
+
+	listener_detach_worker(w);
+	set->v = xcalloc(g->nsocks, sizeof *set->v);
+	for (i = 0; i < g->nsocks; i++) {
+		struct wl *wl = xcalloc(1, sizeof *wl);
+
+		wl->ls = g->socks[i];
+		wl->cfg = config_ref(g->cfg);
+		wl->w = w;
+		wl->resume = evtimer_new(worker_base(w), resume_cb, wl);
+		wl->evl = evconnlistener_new(worker_base(w), accept_cb, wl, LEV_OPT_CLOSE_ON_EXEC, -1,
+		    wl->ls.fd);
+		if (wl->evl == NULL) {
+			log_error("listener %s: cannot watch %s", wl->ls.conf->name, wl->ls.addr->text);
+			event_free(wl->resume);
+			config_unref(wl->cfg);
+			free(wl);
+			continue;
+		}
+		evconnlistener_set_error_cb(wl->evl, accept_error_cb);
+		set->v[set->n++] = wl;
+	}
+}
+
+void
+listener_attach(struct gen *g)
+{
+	size_t i;
+
+	for (i = 0; i < workers_count(); i++)
+		worker_call(worker_get(i), attach_on_worker, g);
+}

@@ -1,0 +1,448 @@
+/*
+ * main.c - mptnd's command line, start-up, signals (reload, drain) and
+ * shut-down. Everything else lives in libmptn; this file only wires it up.
+ * The main thread owns the configuration generations and the listening
+ * sockets; workers own connections.
+ */
+#include "common.h"
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "transport.h"
+#include "worker.h"
+
+#include <ares.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct main_state {
+	struct event_base *base;
+	struct config *cfg;
+	struct gen *gen;
+	char *config_file;		/* absolute; NULL when not run with -f */
+	int verbosity;			/* from -v / -q */
+	size_t workers_done;
+	bool draining;
+	struct event *drain_timer;
+	uint64_t fd_limit;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mptnd [-tvq] [-f FILE] [-w N] [--daemon] [--pidfile FILE] [--log stderr|syslog]\n"
+	    "       mptnd [options] --listen URI --target URI [--target URI ...] [--listen ...]\n"
+	    "       mptnd --version | --help\n"
+	    "\n"
+	    "  -f, --config FILE   run the configuration in FILE (mptnd.conf(5))\n"
+	    "  -t, --test          check the configuration and exit (0 if valid, 1 if not)\n"
+	    "      --listen URI    accept on URI; the --target URIs after it are tried in order\n"
+	    "      --target URI    where connections to the last --listen are relayed\n"
+	    "  -w, --workers N     worker threads (default: one per CPU)\n"
+	    "  -v, --verbose       more logging (repeat for debug); -q, --quiet: warnings only\n"
+	    "      --daemon        detach and log to syslog (unless --log stderr)\n"
+	    "      --pidfile FILE  write the process id to FILE\n"
+	    "      --log WHERE     stderr (default in the foreground) or syslog\n"
+	    "With neither -f nor --listen, mptnd runs its embedded default configuration\n"
+	    "(see mptnd(8), DEFAULT CONFIGURATION).\n"
+	    "URIs: tcp://HOST:PORT  tcp://[::1]:PORT  mptcp://HOST:PORT  unix:/PATH  unix-abstract:NAME\n");
+}
+
+static void
+version(void)
+{
+	const struct transport *const *all;
+	size_t n, i;
+
+	all = transport_all(&n);
+	printf("mptnd %s\n", PACKAGE_VERSION);
+	printf("transports (built in):");
+	for (i = 0; i < n; i++)
+		printf(" %s", all[i]->name);
+	printf("\nlibevent %s, %s, c-ares %s\n", event_get_version(),
+	    OpenSSL_version(OPENSSL_VERSION), ares_version(NULL));
+}
+
+static uint64_t
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? 1048576 : (uint64_t)rl.rlim_cur;
+}
+
+/* The global bridge limit: configured, or what the open-file limit allows. */
+static long
+bridge_limit(const struct config *cfg, uint64_t fd_limit)
+{
+	if (cfg->max_connections > 0)
+		return (long)cfg->max_connections;
+	return fd_limit > 128 ? (long)((fd_limit - 64) / 2) : 32;
+}
+
+static void
+apply_log_level(struct main_state *st)
+{
+	int level = (int)st->cfg->log_level + st->verbosity;
+
+	if (level < LOG_LVL_ERROR)
+		level = LOG_LVL_ERROR;
+	if (level > LOG_LVL_DEBUG)
+		level = LOG_LVL_DEBUG;
+	log_set_level((enum log_level)level);
+}
+
+static void
+log_listeners(const struct gen *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nsocks; i++)
+		log_info("listener %s: listening on %s", g->socks[i].conf->name,
+		    g->socks[i].addr->text);
+}
+
+static void
+reload(struct main_state *st)
+{
+	struct config *cfg;
+	struct gen *g;
+	char *cause = NULL;
+
+	if (st->config_file == NULL) {
+		log_warning("SIGHUP: nothing to re-read (not started with -f)");
+		return;
+	}
+	if (st->draining)
+		return;
+	cfg = config_load_file(st->config_file, &cause);
+	if (cfg == NULL) {
+		log_error("reload failed, keeping the running configuration: %s", cause);
+		free(cause);
+		return;
+	}
+	g = listener_bind(cfg, st->gen, &cause);
+	if (g == NULL) {
+		log_error("reload failed, keeping the running configuration: %s", cause);
+		free(cause);
+		config_unref(cfg);
+		return;
+	}
+	if (cfg->workers != st->cfg->workers)
+		log_warning("reload: a new 'workers' setting takes effect at the next restart");
+	listener_attach(g);
+	listener_release(st->gen, g);
+	st->gen = g;
+	config_unref(st->cfg);
+	st->cfg = cfg;
+	mptn_bridges_max = bridge_limit(cfg, st->fd_limit);
+	apply_log_level(st);
+	log_listeners(g);
+	log_info("reloaded %s: %zu listener(s)", st->config_file, cfg->nlisteners);
+}
+
+static void
+force_stop(struct main_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < workers_count(); i++)
+		worker_post(worker_get(i), worker_force_stop, NULL);
+}
+
+static void
+drain_timeout_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct main_state *st = arg;
+
+	log_info("drain-timeout reached: closing %ld remaining connection(s)",
+	    (long)mptn_bridges_live);
+	force_stop(st);
+}
+
+static void
+begin_drain(struct main_state *st, int sig)
+{
+	struct timeval tv;
+	size_t i;
+
+	if (st->draining) {
+		log_info("%s again: closing every connection now", strsignal(sig));
+		force_stop(st);
+		return;
+	}
+	st->draining = true;
+	for (i = 0; i < workers_count(); i++)
+		worker_call(worker_get(i), worker_drain, NULL);
+	listener_release(st->gen, NULL);
+	st->gen = NULL;
+	log_info("%s: stopped accepting; waiting up to %llu ms for %ld connection(s)",
+	    strsignal(sig), (unsigned long long)st->cfg->drain_timeout_ms, (long)mptn_bridges_live);
+	tv.tv_sec = (time_t)(st->cfg->drain_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(st->cfg->drain_timeout_ms % 1000) * 1000;
+	st->drain_timer = evtimer_new(st->base, drain_timeout_cb, st);
+	evtimer_add(st->drain_timer, &tv);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct main_state *st = arg;
+
+	if (sig == SIGHUP)
+		reload(st);
+	else
+		begin_drain(st, (int)sig);
+}
+
+static void
+worker_done_cb(void *arg)
+{
+	struct main_state *st = arg;
+
+	if (++st->workers_done == workers_count())
+		event_base_loopbreak(st->base);
+}
+
+static int
+write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static int
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0 || chdir("/") != 0)
+		return -1;
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return -1;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+enum { OPT_LISTEN = 256, OPT_TARGET, OPT_DAEMON, OPT_PIDFILE, OPT_LOG, OPT_VERSION };
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'f' },
+	{ "test", no_argument, NULL, 't' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "daemon", no_argument, NULL, OPT_DAEMON },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct main_state st = { 0 };
+	const char *file = NULL, *pidfile = NULL, *logto = NULL;
+	char **pair_flags = NULL, **pair_values = NULL, *cause = NULL;
+	size_t npairs = 0, nworkers, i;
+	bool test = false, daemon_mode = false;
+	uint64_t workers_opt = 0;
+	struct event *sigs[3];
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:tw:vqh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'w':
+			if (parse_uint(optarg, 1, 256, &workers_opt, &cause) != 0) {
+				fprintf(stderr, "mptnd: --workers: %s\n", cause);
+				return 2;
+			}
+			break;
+		case 'v':
+			st.verbosity++;
+			break;
+		case 'q':
+			st.verbosity--;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_LISTEN:
+		case OPT_TARGET:
+			pair_flags = xreallocarray(pair_flags, npairs + 1, sizeof *pair_flags);
+			pair_values = xreallocarray(pair_values, npairs + 1, sizeof *pair_values);
+			pair_flags[npairs] = c == OPT_LISTEN ? "--listen" : "--target";
+			pair_values[npairs++] = optarg;
+			break;
+		case OPT_DAEMON:
+			daemon_mode = true;
+			break;
+		case OPT_PIDFILE:
+			pidfile = optarg;
+			break;
+		case OPT_LOG:
+			if (strcmp(optarg, "stderr") != 0 && strcmp(optarg, "syslog") != 0) {
+				fprintf(stderr, "mptnd: --log takes stderr or syslog, not '%s'\n", optarg);
+				return 2;
+			}
+			logto = optarg;
+			break;
+		case OPT_VERSION:
+			version();
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mptnd: unexpected argument '%s' (see mptnd --help)\n", argv[optind]);
+		return 2;
+	}
+	if (file != NULL && npairs > 0) {
+		fprintf(stderr, "mptnd: use either -f or --listen/--target, not both\n");
+		return 2;
+	}
+
+	if (file != NULL) {
+		st.cfg = config_load_file(file, &cause);
+		if (st.cfg != NULL) {
+			char *abs = realpath(file, NULL);
+
+			st.config_file = abs != NULL ? abs : xstrdup(file);
+		}
+	} else if (npairs > 0)
+		st.cfg = config_from_pairs(pair_flags, pair_values, npairs, &cause);
+	else
+		st.cfg = config_load_text("(default)", config_default_text, &cause);
+	free(pair_flags);
+	free(pair_values);
+	if (st.cfg == NULL) {
+		fprintf(stderr, "%s%s\n", file == NULL ? "mptnd: " : "", cause);
+		free(cause);
+		return 1;
+	}
+	if (test) {
+		if (st.verbosity > 0)
+			config_dump(st.cfg, stdout);
+		fprintf(stderr, "%s: configuration is valid\n", file != NULL ? file :
+		    npairs > 0 ? "command line" : "(default)");
+		config_unref(st.cfg);
+		free(st.config_file);
+		return 0;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	st.fd_limit = raise_fd_limit();
+	evthread_use_pthreads();
+	ares_library_init(ARES_LIB_INIT_ALL);
+	apply_log_level(&st);
+
+	st.gen = listener_bind(st.cfg, NULL, &cause);
+	if (st.gen == NULL) {
+		log_error("%s", cause);
+		free(cause);
+		config_unref(st.cfg);
+		free(st.config_file);
+		return 1;
+	}
+	if (daemon_mode) {
+		if (logto == NULL || strcmp(logto, "syslog") == 0)
+			log_use_syslog("mptnd");
+		if (daemonize() != 0) {
+			log_error("cannot become a daemon: %s", strerror(errno));
+			return 1;
+		}
+	} else if (logto != NULL && strcmp(logto, "syslog") == 0)
+		log_use_syslog("mptnd");
+	if (pidfile != NULL && write_pidfile(pidfile) != 0) {
+		log_error("pidfile %s: %s", pidfile, strerror(errno));
+		listener_release(st.gen, NULL);
+		return 1;
+	}
+
+	st.base = event_base_new();
+	nworkers = workers_opt > 0 ? workers_opt : st.cfg->workers > 0 ? st.cfg->workers :
+	    (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nworkers < 1)
+		nworkers = 1;
+	mptn_bridges_max = bridge_limit(st.cfg, st.fd_limit);
+	listener_init(nworkers);
+	workers_start(nworkers, st.base, worker_done_cb, &st);
+	listener_attach(st.gen);
+	for (i = 0; i < MPTN_ARRAY_LEN(signals); i++) {
+		sigs[i] = evsignal_new(st.base, signals[i], signal_cb, &st);
+		evsignal_add(sigs[i], NULL);
+	}
+	log_listeners(st.gen);
+	log_info("ready: %zu listener(s) on %zu socket(s), %zu worker(s), up to %ld connections",
+	    st.cfg->nlisteners, st.gen->nsocks, nworkers, (long)mptn_bridges_max);
+
+	event_base_dispatch(st.base);
+
+	workers_join();
+	for (i = 0; i < MPTN_ARRAY_LEN(signals); i++)
+		event_free(sigs[i]);
+	if (st.drain_timer != NULL)
+		event_free(st.drain_timer);
+	listener_release(st.gen, NULL);
+	config_unref(st.cfg);
+	event_base_free(st.base);
+	if (pidfile != NULL)
+		unlink(pidfile);
+	free(st.config_file);
+	ares_library_cleanup();
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * transport.h - the interface every transport backend implements, and the
+ * registry that maps URI schemes to backends. The core only ever talks to a
+ * backend through struct transport; it never includes a backend's file.
+ */
+#ifndef MPTN_TRANSPORT_H
+#define MPTN_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "uri.h"
+
+struct worker;
+struct dial;
+
+/* Capabilities the bridge asks about; it never asks which backend it is. */
+#define TRANSPORT_BYTE_STREAM	0x01	/* bytes, not messages */
+#define TRANSPORT_HALF_CLOSE	0x02	/* shutdown-write keeps the read side */
+#define TRANSPORT_KERNEL_FD	0x04	/* a plain kernel socket (splice works) */
+#define TRANSPORT_MESSAGES	0x08	/* keeps record boundaries */
+#define TRANSPORT_MULTI_STREAM	0x10	/* several ordered streams per association */
+
+enum taddr_role { TADDR_LISTEN, TADDR_CONNECT };
+
+/* A parsed address: the backend, the URI as written, and backend state. */
+struct taddr {
+	const struct transport *tp;
+	char *text;
+	enum taddr_role role;
+	void *priv;
+};
+
+/* Completion of a connect: fd >= 0 and error NULL, or fd -1 and a reason. */
+typedef void (*dial_cb)(void *arg, int fd, const char *error);
+
+struct transport {
+	const char *name;
+	const char *const *schemes;	/* NULL-terminated */
+	unsigned flags;
+	/* Parse a URI's body and options for ROLE into backend state. */
+	int (*parse)(const struct uri *, enum taddr_role, void **priv, char **cause);
+	void (*free_priv)(void *);
+	/* Bind and listen (main thread); *fd is non-blocking. */
+	int (*listen)(const struct taddr *, int *fd, char **cause);
+	/* Close a listening socket and remove what listen created. */
+	void (*unlisten)(const struct taddr *, int fd);
+	/* Per-connection socket options on an accepted or connected fd. */
+	void (*setup)(const struct taddr *, int fd);
+	/* The peer of an accepted fd, as text for logs (caller frees). */
+	char *(*peer_name)(const struct taddr *, int fd);
+	/* Start a non-blocking connect on the worker's loop; cb runs once. */
+	struct dial *(*connect)(struct worker *, const struct taddr *, uint64_t timeout_ms,
+	    dial_cb, void *arg);
+};
+
+/* Keyword table for a backend's URI options. */
+struct transport_opt {
+	const char *key;
+	unsigned roles;			/* 1 << TADDR_LISTEN | 1 << TADDR_CONNECT */
+	int (*set)(void *priv, const char *value, char **cause);
+};
+#define TOPT_LISTEN (1u << TADDR_LISTEN)
+#define TOPT_CONNECT (1u << TADDR_CONNECT)
+#define TOPT_BOTH (TOPT_LISTEN | TOPT_CONNECT)
+
+/* Apply a URI's options through a backend's keyword table. */
+int transport_apply_opts(const struct transport *, const struct transport_opt *, size_t n,
+    const struct uri *, enum taddr_role, void *priv, char **cause);
+
+/* The backend for a scheme, or NULL. */
+const struct transport *transport_find(const char *scheme);
+/* Every registered backend, for --version and --help. */
+const struct transport *const *transport_all(size_t *n);
+
+/* Parse TEXT for ROLE into a new address. */
+struct taddr *taddr_parse(const char *text, enum taddr_role, char **cause);
+void taddr_free(struct taddr *);
+
+/* Built-in backends (transports/). */
+extern const struct transport transport_tcp;
+extern const struct transport transport_mptcp;
+extern const struct transport transport_unix;
+extern const struct transport transport_unix_abstract;
+
+#endif
