@@ -18,12 +18,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define UNSET UINT64_MAX
 
@@ -191,7 +193,7 @@ expand_include(struct parse_ctx *ctx, const char *file, unsigned line, const cha
 		xasprintf(&path, "%s/%s", dirname(dircopy), pattern);
 		free(dircopy);
 	}
-	rc = glob(path, GLOB_ERR, NULL, &g);
+	rc = glob(path, 0, NULL, &g);
 	if (rc == GLOB_NOMATCH) {
 		globfree(&g);
 		if (strpbrk(pattern, "*?[") != NULL) {
@@ -302,17 +304,30 @@ static int
 parse_file(struct parse_ctx *ctx, const char *file, struct stmt *into, unsigned depth,
     const char *incfile, unsigned incline)
 {
-	FILE *f;
+	FILE *f = NULL;
 	char *text, *name;
+	struct stat st;
 	size_t n;
-	int rc;
+	int rc, fd;
 
-	f = fopen(file, "r");
-	if (f == NULL) {
+	/* O_NONBLOCK: a FIFO named by mistake must not hang start-up. */
+	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+		errno = EINVAL;
+	}
+	if (fd >= 0 && (fcntl(fd, F_SETFL, 0) != 0 || (f = fdopen(fd, "r")) == NULL)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		const char *why = errno == EINVAL ? "not a regular file" : strerror(errno);
+
 		if (incfile != NULL)
-			ctx_error(ctx, incfile, incline, "include %s: %s", file, strerror(errno));
+			ctx_error(ctx, incfile, incline, "include %s: %s", file, why);
 		else
-			ctx_error(ctx, file, 0, "%s", strerror(errno));
+			ctx_error(ctx, file, 0, "%s", why);
 		return -1;
 	}
 	text = xmalloc(CONFIG_MAX_FILE_SIZE + 1);

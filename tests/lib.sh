@@ -211,7 +211,7 @@ wait_pid() {
         return 1
     fi
     WAIT_RC=0
-    wait "$pid" || WAIT_RC=$?
+    wait "$pid" 2>/dev/null || WAIT_RC=$?
     return 0
 }
 
