@@ -72,11 +72,18 @@ log "mptnd CPU at the fd limit: ${cpu}% of one core over $(fsub "$t2" "$t1") s"
 fcmp "$cpu < 10" || fail "mptnd used ${cpu}% CPU while out of fds (bound 10%): accept loop spinning?"
 mptnd_alive || fail "mptnd died at the fd limit"
 
+# Right after the kill mptnd may still be at its limit (closing the flood's
+# bridges, accepting their dead backlog): an attempt may be refused or reset
+# then; one must be served within 1 s.
 t0=$(now_s)
 peer_stop flood
-run_client post tcp:127.0.0.1:$P2 many 1 --timeout 5 ||
-    fail "no connection served after the flood closed: $(peer_out post)"
+tries=0; ok=
+while fcmp "$(fsub "$(now_s)" "$t0") < 1.0"; do
+    tries=$((tries + 1))
+    if run_client post tcp:127.0.0.1:$P2 many 1 --timeout 1; then ok=1; break; fi
+    sleep 0.02
+done
 dt=$(fsub "$(now_s)" "$t0")
-fcmp "$dt <= 1.0" || fail "a new connection took ${dt} s to be served after fds freed up (bound 1 s)"
-log "after the flood closed, a new connection was echoed ${dt} s later"
+[ -n "$ok" ] || fail "no connection served within 1 s after the flood closed ($tries tries, last: $(peer_out post))"
+log "after the flood closed, a new connection was echoed ${dt} s later (attempt $tries)"
 pass
