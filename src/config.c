@@ -764,12 +764,11 @@ config_from_pairs(char **flags, char **values, size_t n, char **cause)
 			free(why);
 			goto fail;
 		}
-		if (is_listen) {
-			if (lc != NULL && lc->ntarget == 0) {
-				taddr_free(ta);
-				xasprintf(cause, "--listen %s has no --target", lc->listen[0]->text);
-				goto fail;
-			}
+		if (is_listen && lc != NULL && lc->ntarget == 0) {
+			/* --listen A --listen B --target T: one listener on A and B */
+			lc->listen = xreallocarray(lc->listen, lc->nlisten + 1, sizeof *lc->listen);
+			lc->listen[lc->nlisten++] = ta;
+		} else if (is_listen) {
 			snprintf(name, sizeof name, "cli%zu", c->nlisteners + 1);
 			lc = lconf_new(name, "command line", 0);
 			c->listeners = xreallocarray(c->listeners, c->nlisteners + 1, sizeof *c->listeners);

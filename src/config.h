@@ -71,7 +71,11 @@ extern const char config_default_text[];
 struct config *config_load_file(const char *file, char **cause);
 /* Parse TEXT as if it were the file NAME (the embedded default, tests). */
 struct config *config_load_text(const char *name, const char *text, char **cause);
-/* Build a configuration from --listen/--target pairs: ARGV alternates flag and value. */
+/*
+ * Build a configuration from command-line flags ("--listen"/"--target") and
+ * their values: consecutive --listen flags open one listener, the --target
+ * flags after them are its targets in order.
+ */
 struct config *config_from_pairs(char **flags, char **values, size_t n, char **cause);
 
 struct config *config_ref(struct config *);

@@ -186,6 +186,8 @@ test_pairs(void)
 	char *v2[] = { "tcp://h:1" };
 	char *f3[] = { "--listen", "--listen", "--target" };
 	char *v3[] = { "tcp://127.0.0.1:1", "tcp://127.0.0.1:2", "tcp://h:1" };
+	char *f4[] = { "--listen", "--target", "--listen" };
+	char *v4[] = { "tcp://127.0.0.1:1", "tcp://h:1", "tcp://127.0.0.1:2" };
 	char *cause = NULL;
 	struct config *c = config_from_pairs(f1, v1, 5, &cause);
 
@@ -198,8 +200,12 @@ test_pairs(void)
 	free(cause);
 	cause = NULL;
 	c = config_from_pairs(f3, v3, 3, &cause);
-	ok(c == NULL && strstr(cause, "--listen tcp://127.0.0.1:1 has no --target"),
-	    "pairs: a --listen without a target refused");
+	ok(c != NULL && c->nlisteners == 1 && c->listeners[0]->nlisten == 2,
+	    "pairs: consecutive --listen flags share one listener");
+	config_unref(c);
+	c = config_from_pairs(f4, v4, 3, &cause);
+	ok(c == NULL && strstr(cause, "--listen tcp://127.0.0.1:2 has no --target"),
+	    "pairs: a last --listen without a target refused");
 	free(cause);
 }
 
