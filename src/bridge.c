@@ -11,18 +11,26 @@
  * error or timeout. The idle timer is lazy: activity only stamps a time, and
  * the timer re-arms itself for what is left. Once one direction is done the
  * fin-timeout applies instead of the idle-timeout.
+ *
+ * A TLS half is an OpenSSL bufferevent over the socket; shutting its write
+ * side sends close_notify, then shuts the socket's write side, so half-close
+ * survives TLS (RFC 8446 §6.1). A half that ends any other way still sends
+ * close_notify if its session is intact.
  */
 #include "bridge.h"
 #include "common.h"
 #include "config.h"
 #include "dial.h"
 #include "log.h"
+#include "tls.h"
 #include "transport.h"
 #include "worker.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +41,7 @@ static _Atomic uint64_t bridge_next_id = 1;
 
 static void bridge_try_target(struct bridge *);
 static void bridge_arm_timer(struct bridge *);
+static void bridge_tls_ready(struct bridge *, struct half *);
 
 static struct half *
 half_peer(struct bridge *b, struct half *h)
@@ -46,17 +55,31 @@ half_label(struct bridge *b, struct half *h)
 	return h == &b->front ? "front" : "back";
 }
 
+/* Free a half; a TLS session still intact says close_notify first. */
+static void
+half_free(struct half *h)
+{
+	if (h->tls_shut != NULL)
+		event_free(h->tls_shut);
+	if (h->bev != NULL) {
+		SSL *ssl = h->ta->tls != NULL ? bufferevent_openssl_get_ssl(h->bev) : NULL;
+
+		if (ssl != NULL && h->secured && !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))
+			SSL_shutdown(ssl);
+		ERR_clear_error();
+		bufferevent_free(h->bev);
+	}
+	free(h->name);
+	free(h->identity);
+}
+
 static void
 bridge_free_cb(evutil_socket_t unused, short what, void *arg)
 {
 	struct bridge *b = arg;
 
-	if (b->front.bev != NULL)
-		bufferevent_free(b->front.bev);
-	if (b->back.bev != NULL)
-		bufferevent_free(b->back.bev);
-	free(b->front.name);
-	free(b->back.name);
+	half_free(&b->front);
+	half_free(&b->back);
 	config_unref(b->cfg);
 	free(b);
 }
@@ -76,17 +99,37 @@ bridge_close(struct bridge *b, const char *reason)
 	if (b->back.bev != NULL)
 		bufferevent_disable(b->back.bev, EV_READ | EV_WRITE);
 	log_info("bridge %llu [%s] closed: reason=%s front=%s<-%s back=%s up=%llu down=%llu "
-	    "duration=%.3fs", (unsigned long long)b->id, b->conf->name, reason,
-	    b->front.ta->text, b->front.name,
+	    "duration=%.3fs%s%s", (unsigned long long)b->id, b->conf->name, reason,
+	    b->front.ta->label, b->front.name,
 	    b->back.name != NULL ? b->back.name : "-",
 	    (unsigned long long)b->front.bytes, (unsigned long long)b->back.bytes,
-	    (double)(now - b->started_ms) / 1000.0);
+	    (double)(now - b->started_ms) / 1000.0,
+	    b->front.identity != NULL ? " front-identity=" : "",
+	    b->front.identity != NULL ? b->front.identity : "");
 	mptn_bridges_live--;
 	b->conf->count->n--;
 	worker_bridge_removed(b->w, b);
 	evtimer_del(&b->timer);
 	event_assign(&b->timer, worker_base(b->w), -1, 0, bridge_free_cb, b);
 	event_active(&b->timer, EV_TIMEOUT, 0);
+}
+
+static void bridge_shut_done(struct bridge *, struct half *);
+
+/* close_notify could not be written at once: try again when writable. */
+static void
+bridge_tls_shut_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct half *h = arg;
+	struct bridge *b = h->bridge;
+	SSL *ssl = bufferevent_openssl_get_ssl(h->bev);
+
+	if (SSL_shutdown(ssl) < 0 && SSL_get_error(ssl, -1) == SSL_ERROR_WANT_WRITE) {
+		event_add(h->tls_shut, NULL);
+		return;
+	}
+	ERR_clear_error();
+	bridge_shut_done(b, h);
 }
 
 /* Shut DST's write side: its source has ended and DST has sent everything. */
@@ -100,6 +143,23 @@ bridge_shut(struct bridge *b, struct half *dst)
 		bridge_close(b, "done");
 		return;
 	}
+	if (dst->ta->tls != NULL) {
+		SSL *ssl = bufferevent_openssl_get_ssl(dst->bev);
+
+		if (SSL_shutdown(ssl) < 0 && SSL_get_error(ssl, -1) == SSL_ERROR_WANT_WRITE) {
+			dst->tls_shut = event_new(worker_base(b->w), bufferevent_getfd(dst->bev),
+			    EV_WRITE, bridge_tls_shut_cb, dst);
+			event_add(dst->tls_shut, NULL);
+			return;
+		}
+		ERR_clear_error();
+	}
+	bridge_shut_done(b, dst);
+}
+
+static void
+bridge_shut_done(struct bridge *b, struct half *dst)
+{
 	shutdown(bufferevent_getfd(dst->bev), SHUT_WR);
 	if (b->front.shut && b->back.shut)
 		bridge_close(b, "done");
@@ -166,6 +226,28 @@ bridge_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct half *h = bev == b->front.bev ? &b->front : &b->back;
 	char reason[200];
 
+	if ((what & BEV_EVENT_CONNECTED) && h->ta->tls != NULL) {
+		bridge_tls_ready(b, h);
+		return;
+	}
+	if ((what & BEV_EVENT_ERROR) && h->ta->tls != NULL) {
+		unsigned long tls_err = bufferevent_get_openssl_error(bev);
+
+		if (tls_err != 0 || !h->secured) {
+			char why[160];
+
+			tls_describe_error(bufferevent_openssl_get_ssl(bev), tls_err, why, sizeof why);
+			while (bufferevent_get_openssl_error(bev) != 0)
+				;
+			snprintf(reason, sizeof reason, "%s-tls-error (%s)", half_label(b, h), why);
+			if (!h->secured)
+				log_info("bridge %llu [%s]: TLS handshake with %s failed: %s",
+				    (unsigned long long)b->id, b->conf->name, h->name, why);
+			h->secured = false;	/* no close_notify on a failed session */
+			bridge_close(b, reason);
+			return;
+		}
+	}
 	if (what & BEV_EVENT_ERROR) {
 		int err = EVUTIL_SOCKET_ERROR();
 
@@ -183,12 +265,45 @@ bridge_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/* A TLS half finished its handshake. */
 static void
+bridge_tls_ready(struct bridge *b, struct half *h)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(h->bev);
+
+	h->secured = true;
+	if (h == &b->front) {
+		h->identity = tls_peer_identity(ssl);
+		if (h->identity != NULL)
+			log_info("bridge %llu [%s]: client certificate %s", (unsigned long long)b->id,
+			    b->conf->name, h->identity);
+	} else
+		tls_conf_save_session(h->ta->tls, ssl);
+	log_debug("bridge %llu [%s]: %s TLS ready: %s %s%s", (unsigned long long)b->id,
+	    b->conf->name, half_label(b, h), SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+	    SSL_session_reused(ssl) ? " (resumed)" : "");
+}
+
+static int
 bridge_setup_half(struct bridge *b, struct half *h, int fd)
 {
 	size_t io = b->conf->buffer;
 
-	h->bev = bufferevent_socket_new(worker_base(b->w), fd, BEV_OPT_CLOSE_ON_FREE);
+	if (h->ta->tls != NULL) {
+		SSL *ssl = tls_ssl_new(h->ta->tls);
+
+		if (ssl == NULL) {
+			log_warning("bridge %llu: cannot create a TLS session", (unsigned long long)b->id);
+			close(fd);
+			return -1;
+		}
+		h->bev = bufferevent_openssl_socket_new(worker_base(b->w), fd, ssl,
+		    h == &b->front ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (h->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(h->bev, 1);
+	} else
+		h->bev = bufferevent_socket_new(worker_base(b->w), fd, BEV_OPT_CLOSE_ON_FREE);
 	if (h->bev == NULL) {
 		log_error("bridge %llu: cannot create a bufferevent", (unsigned long long)b->id);
 		abort();
@@ -199,6 +314,7 @@ bridge_setup_half(struct bridge *b, struct half *h, int fd)
 	bufferevent_set_max_single_read(h->bev, io);
 	bufferevent_set_max_single_write(h->bev, io);
 	bufferevent_enable(h->bev, EV_READ | EV_WRITE);
+	return 0;
 }
 
 static void
@@ -248,7 +364,7 @@ bridge_dial_done(void *arg, int fd, const char *error)
 	b->dial = NULL;
 	if (fd < 0) {
 		log_info("bridge %llu [%s]: target %s: %s", (unsigned long long)b->id,
-		    b->conf->name, ta->text, error);
+		    b->conf->name, ta->label, error);
 		snprintf(b->last_error, sizeof b->last_error, "%s", error);
 		b->target++;
 		bridge_try_target(b);
@@ -257,7 +373,10 @@ bridge_dial_done(void *arg, int fd, const char *error)
 	ta->tp->setup(ta, fd);
 	b->back.ta = ta;
 	b->back.name = ta->tp->peer_name(ta, fd);
-	bridge_setup_half(b, &b->back, fd);
+	if (bridge_setup_half(b, &b->back, fd) != 0) {
+		bridge_close(b, "back-tls-error (no session)");
+		return;
+	}
 	b->active_ms = clock_ms();
 	log_debug("bridge %llu [%s]: connected to %s", (unsigned long long)b->id, b->conf->name,
 	    b->back.name);
@@ -296,6 +415,8 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	b->cfg = config_ref(cfg);
 	b->conf = conf;
 	b->started_ms = b->active_ms = clock_ms();
+	b->front.bridge = b;
+	b->back.bridge = b;
 	b->front.ta = listen;
 	b->front.name = listen->tp->peer_name(listen, fd);
 	evtimer_assign(&b->timer, worker_base(w), bridge_timer_cb, b);
@@ -303,8 +424,11 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	conf->count->n++;
 	worker_bridge_added(w, b);
 	listen->tp->setup(listen, fd);
-	bridge_setup_half(b, &b->front, fd);
+	if (bridge_setup_half(b, &b->front, fd) != 0) {
+		bridge_close(b, "front-tls-error (no session)");
+		return;
+	}
 	log_debug("bridge %llu [%s]: accepted %s on %s", (unsigned long long)b->id, conf->name,
-	    b->front.name, listen->text);
+	    b->front.name, listen->label);
 	bridge_try_target(b);
 }

@@ -19,6 +19,7 @@ struct taddr;
 struct worker;
 
 struct half {
+	struct bridge *bridge;
 	struct bufferevent *bev;	/* NULL until connected (back) */
 	const struct taddr *ta;
 	char *name;			/* peer address, for logs */
@@ -26,6 +27,9 @@ struct half {
 	bool eof;			/* this half's read side ended */
 	bool shut;			/* we shut this half's write side */
 	bool throttled;			/* reading paused: the other half's output is full */
+	bool secured;			/* TLS handshake done (TLS halves) */
+	char *identity;			/* verified TLS peer certificate, for logs and rules */
+	struct event *tls_shut;		/* retries close_notify when the socket was full */
 };
 
 struct bridge {

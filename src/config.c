@@ -14,6 +14,7 @@
  */
 #include "config.h"
 #include "common.h"
+#include "tls.h"
 #include "transport.h"
 
 #include <ctype.h>
@@ -360,7 +361,8 @@ parse_file(struct parse_ctx *ctx, const char *file, struct stmt *into, unsigned 
 
 /* ---- From statements to struct config ---- */
 
-enum kw_type { KW_UINT, KW_SIZE, KW_DURATION, KW_LOGLEVEL, KW_LISTEN, KW_TARGET, KW_BLOCK };
+enum kw_type { KW_UINT, KW_SIZE, KW_DURATION, KW_LOGLEVEL, KW_LISTEN, KW_TARGET, KW_BLOCK,
+	KW_TLS_BLOCK };
 
 struct keyword {
 	const char *name;
@@ -378,6 +380,7 @@ static const struct keyword global_keywords[] = {
 	{ "drain-timeout", KW_DURATION, G(drain_timeout_ms), 0, 0 },
 	{ "log-level", KW_LOGLEVEL, 0, 0, 0 },
 	{ "listener", KW_BLOCK, 0, 0, 0 },
+	{ "tls", KW_TLS_BLOCK, 0, 0, 0 },
 };
 
 static const struct keyword listener_keywords[] = {
@@ -469,8 +472,9 @@ set_scalar(struct parse_ctx *ctx, const struct stmt *s, const struct keyword *kw
 
 static int
 add_addresses(struct parse_ctx *ctx, const struct stmt *s, enum taddr_role role,
-    struct taddr ***list, size_t *n)
+    const struct config *c, struct taddr ***list, size_t *n)
 {
+	struct taddr_ctx actx = { c->tls, c->ntls };
 	size_t i;
 
 	if (s->argc < 2) {
@@ -479,7 +483,7 @@ add_addresses(struct parse_ctx *ctx, const struct stmt *s, enum taddr_role role,
 	}
 	for (i = 1; i < s->argc; i++) {
 		char *why = NULL;
-		struct taddr *ta = taddr_parse(s->argv[i], role, &why);
+		struct taddr *ta = taddr_parse(s->argv[i], role, &actx, &why);
 
 		if (ta == NULL) {
 			ctx_error(ctx, s->file, s->line, "%s: %s", s->argv[0], why);
@@ -593,10 +597,10 @@ interpret_listener(struct parse_ctx *ctx, const struct stmt *s, struct config *c
 			return -1;
 		}
 		if (kw->type == KW_LISTEN) {
-			if (add_addresses(ctx, d, TADDR_LISTEN, &lc->listen, &lc->nlisten) != 0)
+			if (add_addresses(ctx, d, TADDR_LISTEN, c, &lc->listen, &lc->nlisten) != 0)
 				return -1;
 		} else if (kw->type == KW_TARGET) {
-			if (add_addresses(ctx, d, TADDR_CONNECT, &lc->target, &lc->ntarget) != 0)
+			if (add_addresses(ctx, d, TADDR_CONNECT, c, &lc->target, &lc->ntarget) != 0)
 				return -1;
 		} else if (set_scalar(ctx, d, kw, lc) != 0)
 			return -1;
@@ -613,11 +617,90 @@ interpret_listener(struct parse_ctx *ctx, const struct stmt *s, struct config *c
 	return 0;
 }
 
+static void
+tls_profile_free(struct tls_profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nopts; i++) {
+		free(p->opts[i].key);
+		free(p->opts[i].value);
+	}
+	free(p->opts);
+	free(p->name);
+	free(p->file);
+	free(p);
+}
+
+/* A `tls NAME { KEY VALUE ... }` block: the same keys as tls+ URI options. */
+static int
+interpret_tls(struct parse_ctx *ctx, const struct stmt *s, struct config *c)
+{
+	struct tls_profile *p;
+	size_t i;
+
+	if (s->argc != 2 || !name_is_valid(s->argv[1])) {
+		ctx_error(ctx, s->file, s->line,
+		    "tls takes a name (letters, digits, '-', '_', '.') before '{'");
+		return -1;
+	}
+	for (i = 0; i < c->ntls; i++) {
+		if (strcmp(c->tls[i]->name, s->argv[1]) == 0) {
+			ctx_error(ctx, s->file, s->line, "tls '%s' is already defined at %s:%u",
+			    s->argv[1], c->tls[i]->file, c->tls[i]->line);
+			return -1;
+		}
+	}
+	p = xcalloc(1, sizeof *p);
+	p->name = xstrdup(s->argv[1]);
+	p->file = xstrdup(s->file);
+	p->line = s->line;
+	c->tls = xreallocarray(c->tls, c->ntls + 1, sizeof *c->tls);
+	c->tls[c->ntls++] = p;
+	for (i = 0; i < s->nchild; i++) {
+		const struct stmt *d = &s->child[i];
+		char *why = NULL;
+
+		if (d->block || d->argc != 2 || strcmp(d->argv[0], "tls") == 0) {
+			ctx_error(ctx, d->file, d->line, "tls '%s': expected KEY VALUE (cert, key, ca, "
+			    "verify, sni, alpn, min-version, ciphers)", p->name);
+			return -1;
+		}
+		if (!tls_is_option(d->argv[0])) {
+			ctx_error(ctx, d->file, d->line, "unknown directive '%s' in tls '%s'",
+			    d->argv[0], p->name);
+			return -1;
+		}
+		if (tls_check_option(d->argv[0], d->argv[1], &why) != 0) {
+			ctx_error(ctx, d->file, d->line, "%s", why);
+			free(why);
+			return -1;
+		}
+		p->opts = xreallocarray(p->opts, p->nopts + 1, sizeof *p->opts);
+		p->opts[p->nopts].key = xstrdup(d->argv[0]);
+		p->opts[p->nopts++].value = xstrdup(d->argv[1]);
+	}
+	return 0;
+}
+
 static int
 interpret(struct parse_ctx *ctx, const struct stmt *root, struct config *c)
 {
 	size_t i;
 
+	/* tls blocks first, so listeners anywhere in the file may name them */
+	for (i = 0; i < root->nchild; i++) {
+		const struct stmt *s = &root->child[i];
+
+		if (strcmp(s->argv[0], "tls") != 0)
+			continue;
+		if (!s->block) {
+			ctx_error(ctx, s->file, s->line, "'tls' needs a { ... } block");
+			return -1;
+		}
+		if (interpret_tls(ctx, s, c) != 0)
+			return -1;
+	}
 	for (i = 0; i < root->nchild; i++) {
 		const struct stmt *s = &root->child[i];
 		const struct keyword *kw = keyword_find(global_keywords,
@@ -627,6 +710,8 @@ interpret(struct parse_ctx *ctx, const struct stmt *root, struct config *c)
 			ctx_error(ctx, s->file, s->line, "unknown directive '%s'", s->argv[0]);
 			return -1;
 		}
+		if (kw->type == KW_TLS_BLOCK)
+			continue;
 		if (s->block != (kw->type == KW_BLOCK)) {
 			ctx_error(ctx, s->file, s->line, s->block ? "'%s' does not take a block" :
 			    "'%s' needs a { ... } block", s->argv[0]);
@@ -678,11 +763,15 @@ config_finish(struct config *c, char **cause)
 
 			for (k = 0; k < a->nlisten; k++) {
 				for (l = (i == j ? k + 1 : 0); l < b->nlisten; l++) {
-					if (strcmp(a->listen[k]->text, b->listen[l]->text) == 0) {
+					if (strcmp(a->listen[k]->text, b->listen[l]->text) != 0)
+						continue;
+					if (b->line == 0)
+						xasprintf(cause, "listen address %s is given twice",
+						    b->listen[l]->text);
+					else
 						xasprintf(cause, "%s:%u: listen address %s is also used by listener '%s' (%s:%u)",
 						    b->file, b->line, b->listen[l]->text, a->name, a->file, a->line);
-						return -1;
-					}
+					return -1;
 				}
 			}
 		}
@@ -758,7 +847,7 @@ config_from_pairs(char **flags, char **values, size_t n, char **cause)
 			xasprintf(cause, "--target %s comes before any --listen", values[i]);
 			goto fail;
 		}
-		ta = taddr_parse(values[i], is_listen ? TADDR_LISTEN : TADDR_CONNECT, &why);
+		ta = taddr_parse(values[i], is_listen ? TADDR_LISTEN : TADDR_CONNECT, NULL, &why);
 		if (ta == NULL) {
 			xasprintf(cause, "%s: %s", flags[i], why);
 			free(why);
@@ -794,6 +883,28 @@ fail:
 	return NULL;
 }
 
+void
+config_share_counts(struct config *new, const struct config *old)
+{
+	size_t i, j;
+
+	for (i = 0; i < new->nlisteners; i++) {
+		struct lconf *n = new->listeners[i];
+
+		for (j = 0; j < old->nlisteners; j++) {
+			struct lcount *oc = old->listeners[j]->count;
+
+			if (strcmp(old->listeners[j]->name, n->name) != 0)
+				continue;
+			if (--n->count->refs == 0)
+				free(n->count);
+			oc->refs++;
+			n->count = oc;
+			break;
+		}
+	}
+}
+
 struct config *
 config_ref(struct config *c)
 {
@@ -811,6 +922,9 @@ config_unref(struct config *c)
 	for (i = 0; i < c->nlisteners; i++)
 		lconf_free(c->listeners[i]);
 	free(c->listeners);
+	for (i = 0; i < c->ntls; i++)
+		tls_profile_free(c->tls[i]);
+	free(c->tls);
 	free(c->file);
 	free(c);
 }

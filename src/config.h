@@ -17,6 +17,7 @@
 #include "log.h"
 
 struct taddr;
+struct tls_profile;
 
 /* A connection counter shared by every generation of one listener name. */
 struct lcount {
@@ -51,6 +52,8 @@ struct config {
 	bool log_level_set;
 	struct lconf **listeners;
 	size_t nlisteners;
+	struct tls_profile **tls;	/* `tls NAME { }` blocks */
+	size_t ntls;
 };
 
 /* Defaults (mptnd.conf(5) documents each). */
@@ -77,6 +80,9 @@ struct config *config_load_text(const char *name, const char *text, char **cause
  * flags after them are its targets in order.
  */
 struct config *config_from_pairs(char **flags, char **values, size_t n, char **cause);
+
+/* Carry each listener's connection counter over from OLD to NEW (same name). */
+void config_share_counts(struct config *new, const struct config *old);
 
 struct config *config_ref(struct config *);
 void config_unref(struct config *);

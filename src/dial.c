@@ -89,7 +89,7 @@ dial_finish(struct dial *d, int fd, const char *error)
 {
 	dial_stop_all(d);
 	d->result_fd = fd;
-	if (error != NULL)
+	if (error != NULL && error != d->error)
 		snprintf(d->error, sizeof d->error, "%s", error);
 	event_active(d->report, EV_TIMEOUT, 0);
 }

@@ -49,6 +49,17 @@ listener_init(size_t nworkers)
 	per_worker = xcalloc(nworkers, sizeof *per_worker);
 }
 
+/*
+ * Two listen addresses share a socket across a reload when they name the
+ * same socket: the same transport address, whatever the options and
+ * whether TLS is layered on it (TLS is per connection, not per socket).
+ */
+static const char *
+listener_bind_key(const struct taddr *ta)
+{
+	return strncmp(ta->label, "tls+", 4) == 0 ? ta->label + 4 : ta->label;
+}
+
 struct gen *
 listener_bind(struct config *cfg, struct gen *old, char **cause)
 {
@@ -69,8 +80,12 @@ listener_bind(struct config *cfg, struct gen *old, char **cause)
 			ls->fd = -1;
 			for (k = 0; old != NULL && k < old->nsocks; k++) {
 				if (old->socks[k].fd >= 0 &&
-				    strcmp(old->socks[k].addr->text, ls->addr->text) == 0) {
+				    strcmp(listener_bind_key(old->socks[k].addr),
+				    listener_bind_key(ls->addr)) == 0) {
 					ls->fd = old->socks[k].fd;
+					if (strcmp(old->socks[k].addr->text, ls->addr->text) != 0)
+						log_info("listener %s: keeping the socket of %s; new socket options "
+						    "apply at the next restart", lc->name, ls->addr->label);
 					break;
 				}
 			}
@@ -237,7 +252,8 @@ attach_on_worker(struct worker *w, void *arg)
 		wl->cfg = config_ref(g->cfg);
 		wl->w = w;
 		wl->resume = evtimer_new(worker_base(w), resume_cb, wl);
-		wl->evl = evconnlistener_new(worker_base(w), accept_cb, wl, LEV_OPT_CLOSE_ON_EXEC, -1,
+		/* backlog 0: the transport has called listen() with its own backlog */
+		wl->evl = evconnlistener_new(worker_base(w), accept_cb, wl, LEV_OPT_CLOSE_ON_EXEC, 0,
 		    wl->ls.fd);
 		if (wl->evl == NULL) {
 			log_error("listener %s: cannot watch %s", wl->ls.conf->name, wl->ls.addr->text);

@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
@@ -117,9 +119,22 @@ log_listeners(const struct gen *g)
 {
 	size_t i;
 
-	for (i = 0; i < g->nsocks; i++)
-		log_info("listener %s: listening on %s", g->socks[i].conf->name,
-		    g->socks[i].addr->text);
+	for (i = 0; i < g->nsocks; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		char port[32] = "";
+
+		/* A port 0 listener: say which port the kernel chose. */
+		size_t ll = strlen(g->socks[i].addr->label);
+
+		if (ll > 2 && strcmp(g->socks[i].addr->label + ll - 2, ":0") == 0 &&
+		    getsockname(g->socks[i].fd, (struct sockaddr *)&ss, &len) == 0 &&
+		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+			snprintf(port, sizeof port, " (port %u)", ntohs(ss.ss_family == AF_INET ?
+			    ((struct sockaddr_in *)&ss)->sin_port : ((struct sockaddr_in6 *)&ss)->sin6_port));
+		log_info("listener %s: listening on %s%s", g->socks[i].conf->name,
+		    g->socks[i].addr->label, port);
+	}
 }
 
 static void
@@ -141,6 +156,7 @@ reload(struct main_state *st)
 		free(cause);
 		return;
 	}
+	config_share_counts(cfg, st->cfg);
 	g = listener_bind(cfg, st->gen, &cause);
 	if (g == NULL) {
 		log_error("reload failed, keeping the running configuration: %s", cause);
@@ -224,15 +240,19 @@ worker_done_cb(void *arg)
 		event_base_loopbreak(st->base);
 }
 
+/* Open (create) the pid file before daemonizing, so a bad path fails early. */
 static int
-write_pidfile(const char *path)
+open_pidfile(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+static int
+write_pidfile(int fd)
 {
 	char buf[32];
-	int fd, n;
+	int n;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
 	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)n) != n) {
 		close(fd);
@@ -241,8 +261,9 @@ write_pidfile(const char *path)
 	return close(fd);
 }
 
+/* Detach; KEEP_STDERR leaves fd 2 alone (--daemon --log stderr). */
 static int
-daemonize(void)
+daemonize(bool keep_stderr)
 {
 	pid_t pid = fork();
 	int fd;
@@ -258,7 +279,8 @@ daemonize(void)
 		return -1;
 	dup2(fd, STDIN_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
+	if (!keep_stderr)
+		dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
 	return 0;
@@ -287,6 +309,8 @@ main(int argc, char **argv)
 {
 	struct main_state st = { 0 };
 	const char *file = NULL, *pidfile = NULL, *logto = NULL;
+	char *pidfile_abs = NULL;
+	int pidfd = -1;
 	char **pair_flags = NULL, **pair_values = NULL, *cause = NULL;
 	size_t npairs = 0, nworkers, i;
 	bool test = false, daemon_mode = false;
@@ -397,16 +421,29 @@ main(int argc, char **argv)
 		free(st.config_file);
 		return 1;
 	}
+	if (pidfile != NULL && (pidfd = open_pidfile(pidfile)) < 0) {
+		log_error("pidfile %s: %s", pidfile, strerror(errno));
+		listener_release(st.gen, NULL);
+		return 1;
+	}
+	if (pidfile != NULL && pidfile[0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (getcwd(cwd, sizeof cwd) != NULL)
+			xasprintf(&pidfile_abs, "%s/%s", cwd, pidfile);
+	}
 	if (daemon_mode) {
-		if (logto == NULL || strcmp(logto, "syslog") == 0)
+		bool keep_stderr = logto != NULL && strcmp(logto, "stderr") == 0;
+
+		if (!keep_stderr)
 			log_use_syslog("mptnd");
-		if (daemonize() != 0) {
+		if (daemonize(keep_stderr) != 0) {
 			log_error("cannot become a daemon: %s", strerror(errno));
 			return 1;
 		}
 	} else if (logto != NULL && strcmp(logto, "syslog") == 0)
 		log_use_syslog("mptnd");
-	if (pidfile != NULL && write_pidfile(pidfile) != 0) {
+	if (pidfd >= 0 && write_pidfile(pidfd) != 0) {
 		log_error("pidfile %s: %s", pidfile, strerror(errno));
 		listener_release(st.gen, NULL);
 		return 1;
@@ -440,7 +477,8 @@ main(int argc, char **argv)
 	config_unref(st.cfg);
 	event_base_free(st.base);
 	if (pidfile != NULL)
-		unlink(pidfile);
+		unlink(pidfile_abs != NULL ? pidfile_abs : pidfile);
+	free(pidfile_abs);
 	free(st.config_file);
 	ares_library_cleanup();
 	log_info("stopped");

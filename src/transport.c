@@ -5,6 +5,7 @@
  */
 #include "transport.h"
 #include "common.h"
+#include "tls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,39 +71,123 @@ transport_apply_opts(const struct transport *tp, const struct transport_opt *tab
 	return 0;
 }
 
+/* Split U's options into the TLS layer's (kept as pointers) and the rest (left in U). */
+static void
+split_tls_opts(struct uri *u, const struct uri_opt **tls, size_t *ntls)
+{
+	size_t i, k = 0;
+
+	*ntls = 0;
+	for (i = 0; i < u->nopts; i++) {
+		if (tls_is_option(u->opts[i].key))
+			tls[(*ntls)++] = &u->opts[i];
+		else
+			u->opts[k++] = u->opts[i];
+	}
+	u->nopts = k;
+}
+
+static const struct tls_profile *
+find_profile(const struct taddr_ctx *ctx, const struct uri_opt *const *tls, size_t ntls,
+    char **cause)
+{
+	size_t i, j;
+
+	for (i = 0; i < ntls; i++) {
+		if (strcmp(tls[i]->key, "tls") != 0)
+			continue;
+		for (j = 0; ctx != NULL && j < ctx->nprofiles; j++) {
+			if (strcmp(ctx->profiles[j]->name, tls[i]->value) == 0)
+				return ctx->profiles[j];
+		}
+		xasprintf(cause, "no tls block named '%s'", tls[i]->value);
+		return NULL;
+	}
+	return NULL;
+}
+
 struct taddr *
-taddr_parse(const char *text, enum taddr_role role, char **cause)
+taddr_parse(const char *text, enum taddr_role role, const struct taddr_ctx *ctx, char **cause)
 {
 	const struct transport *tp;
+	const struct uri_opt *tls_opts[32];
+	const struct tls_profile *profile = NULL;
+	struct tls_conf *tls = NULL;
 	struct taddr *ta;
 	struct uri u;
 	void *priv = NULL;
-	char *why = NULL;
+	char *why = NULL, *scheme, *host = NULL;
+	size_t ntls, i;
+	bool layered;
 
 	if (uri_parse(text, &u, &why) != 0) {
 		xasprintf(cause, "bad address '%s': %s", text, why);
 		free(why);
 		return NULL;
 	}
-	tp = transport_find(u.scheme);
+	layered = strncmp(u.scheme, "tls+", 4) == 0;
+	scheme = layered ? u.scheme + 4 : u.scheme;
+	tp = transport_find(scheme);
 	if (tp == NULL) {
-		xasprintf(cause, "bad address '%s': unknown transport '%s'", text, u.scheme);
-		uri_clear(&u);
-		return NULL;
+		xasprintf(&why, "unknown transport '%s'", scheme);
+		goto fail;
 	}
-	if (tp->parse(&u, role, &priv, &why) != 0) {
-		xasprintf(cause, "bad address '%s': %s", text, why);
-		free(why);
-		uri_clear(&u);
-		return NULL;
+	/* The layer's keys leave U; their storage stays until uri_clear(). */
+	split_tls_opts(&u, tls_opts, &ntls);
+	if (ntls > 0 && !layered) {
+		xasprintf(&why, "option '%s' needs a TLS address (tls+%s:...)", tls_opts[0]->key,
+		    u.scheme);
+		goto fail_tls;
 	}
+	if (layered && !(tp->flags & TRANSPORT_BYTE_STREAM)) {
+		xasprintf(&why, "TLS needs a byte-stream transport; %s is not one", tp->name);
+		goto fail_tls;
+	}
+	if (tp->parse(&u, role, &priv, &why) != 0)
+		goto fail_tls;
+	if (layered) {
+		unsigned port;
+		char *hwhy = NULL;
+
+		if (uri_split_hostport(u.body, &host, &port, &hwhy) != 0)
+			host = NULL;
+		free(hwhy);
+		if ((profile = find_profile(ctx, tls_opts, ntls, &why)) == NULL && why != NULL)
+			goto fail_priv;
+		tls = tls_conf_new(role, host, profile, tls_opts, ntls, &why);
+		free(host);
+		if (tls == NULL)
+			goto fail_priv;
+	}
+	/* Give the layer's options back to U so uri_clear() frees them. */
+	for (i = 0; i < ntls; i++)
+		u.opts[u.nopts++] = *tls_opts[i];
 	uri_clear(&u);
 	ta = xcalloc(1, sizeof *ta);
 	ta->tp = tp;
 	ta->text = xstrdup(text);
+	ta->label = xstrndup(text, strcspn(text, "?"));
 	ta->role = role;
 	ta->priv = priv;
+	ta->tls = tls;
 	return ta;
+fail_priv:
+	tp->free_priv(priv);
+fail_tls:
+	for (i = 0; i < ntls; i++)
+		u.opts[u.nopts++] = *tls_opts[i];
+fail:
+	xasprintf(cause, "bad address '%s': %s", text, why);
+	free(why);
+	uri_clear(&u);
+	return NULL;
+}
+
+bool
+taddr_is_kernel_stream(const struct taddr *ta)
+{
+	return ta->tls == NULL && (ta->tp->flags & TRANSPORT_KERNEL_FD) &&
+	    (ta->tp->flags & TRANSPORT_BYTE_STREAM);
 }
 
 void
@@ -111,6 +196,8 @@ taddr_free(struct taddr *ta)
 	if (ta == NULL)
 		return;
 	ta->tp->free_priv(ta->priv);
+	tls_conf_free(ta->tls);
 	free(ta->text);
+	free(ta->label);
 	free(ta);
 }

@@ -23,12 +23,23 @@ struct dial;
 
 enum taddr_role { TADDR_LISTEN, TADDR_CONNECT };
 
+struct tls_conf;
+struct tls_profile;
+
 /* A parsed address: the backend, the URI as written, and backend state. */
 struct taddr {
 	const struct transport *tp;
 	char *text;
+	char *label;			/* text without options, for logs */
 	enum taddr_role role;
 	void *priv;
+	struct tls_conf *tls;		/* the TLS layer ("tls+" schemes), or NULL */
+};
+
+/* What an address may refer to while it is parsed: named TLS profiles. */
+struct taddr_ctx {
+	struct tls_profile **profiles;
+	size_t nprofiles;
 };
 
 /* Completion of a connect: fd >= 0 and error NULL, or fd -1 and a reason. */
@@ -73,8 +84,11 @@ const struct transport *transport_find(const char *scheme);
 /* Every registered backend, for --version and --help. */
 const struct transport *const *transport_all(size_t *n);
 
-/* Parse TEXT for ROLE into a new address. */
-struct taddr *taddr_parse(const char *text, enum taddr_role, char **cause);
+/* Parse TEXT for ROLE into a new address; CTX may be NULL. */
+struct taddr *taddr_parse(const char *text, enum taddr_role, const struct taddr_ctx *ctx,
+    char **cause);
+/* Does the bridge move this address's bytes through a kernel fd it may splice? */
+bool taddr_is_kernel_stream(const struct taddr *);
 void taddr_free(struct taddr *);
 
 /* Built-in backends (transports/). */

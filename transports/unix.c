@@ -281,10 +281,10 @@ unix_peer_name(const struct taddr *ta, int fd)
 	char *out;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		xasprintf(&out, "%s(pid=%ld,uid=%lu)", ta->text, (long)cred.pid,
+		xasprintf(&out, "%s(pid=%ld,uid=%lu)", ta->label, (long)cred.pid,
 		    (unsigned long)cred.uid);
 	else
-		out = xstrdup(ta->text);
+		out = xstrdup(ta->label);
 	return out;
 }
 

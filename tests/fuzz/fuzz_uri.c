@@ -23,11 +23,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uri_clear(&u);
 	free(cause);
 	cause = NULL;
-	ta = taddr_parse(text, TADDR_LISTEN, &cause);
+	ta = taddr_parse(text, TADDR_LISTEN, NULL, &cause);
 	taddr_free(ta);
 	free(cause);
 	cause = NULL;
-	ta = taddr_parse(text, TADDR_CONNECT, &cause);
+	ta = taddr_parse(text, TADDR_CONNECT, NULL, &cause);
 	taddr_free(ta);
 	free(cause);
 	{

@@ -163,6 +163,13 @@ test_bad(void)
 		{ "workers 1\n", "t.conf: no listener defined" },
 		{ "", "t.conf: no listener defined" },
 		{ "workers 1\x01\n", "t.conf:1: control character" },
+		{ "tls a { verify sometimes }\n", "t.conf:1: verify takes none, peer or require" },
+		{ "tls a { colour blue }\n", "t.conf:1: unknown directive 'colour' in tls 'a'" },
+		{ "tls a { cert }\n", "t.conf:1: tls 'a': expected KEY VALUE" },
+		{ "tls a { }\ntls a { }\n", "t.conf:2: tls 'a' is already defined at t.conf:1" },
+		{ "tls a\n", "t.conf:1: 'tls' needs a { ... } block" },
+		{ "listener l {\n listen tcp://127.0.0.1:1\n target tls+tcp://h:1?tls=b\n}\ntls b {\n ca /nonexistent-ca.pem\n}\n",
+		  "t.conf:3: target: bad address 'tls+tcp://h:1?tls=b': ca /nonexistent-ca.pem: No such file" },
 	};
 	size_t i;
 

@@ -151,6 +151,11 @@ test_transports(void)
 		{ "unix:///run/x.sock", TADDR_CONNECT, "unix" },
 		{ "unix:relative.sock", TADDR_CONNECT, "unix" },
 		{ "unix-abstract:mptnd-test", TADDR_LISTEN, "unix-abstract" },
+		{ "tls+tcp://localhost:443", TADDR_CONNECT, "tcp" },
+		{ "tls+tcp://127.0.0.1:443?alpn=h2,http/1.1&min-version=1.3", TADDR_CONNECT, "tcp" },
+		{ "tls+unix:/run/x.sock?sni=app.internal", TADDR_CONNECT, "unix" },
+		{ "tls+unix-abstract:x?verify=none", TADDR_CONNECT, "unix-abstract" },
+		{ "tls+mptcp://h:1?verify=none", TADDR_CONNECT, "mptcp" },
 	};
 	static const struct { const char *text; enum taddr_role role; const char *error; } bad[] = {
 		{ "udp://h:1", TADDR_CONNECT, "unknown transport 'udp'" },
@@ -168,13 +173,26 @@ test_transports(void)
 		{ "unix:/run/x?group=no-such-group-here", TADDR_LISTEN, "no group" },
 		{ "unix-abstract:", TADDR_LISTEN, "missing name" },
 		{ "unix-abstract:x?mode=0600", TADDR_LISTEN, "unknown unix-abstract option 'mode'" },
+		{ "tcp://h:1?cert=/x.pem", TADDR_CONNECT, "needs a TLS address (tls+tcp:...)" },
+		{ "tls+tcp://127.0.0.1:1", TADDR_LISTEN, "a TLS listener needs cert=" },
+		{ "tls+tcp://127.0.0.1:1?cert=/nonexistent.pem", TADDR_LISTEN, "cert /nonexistent.pem:" },
+		{ "tls+tcp://127.0.0.1:1?tls=nope", TADDR_CONNECT, "no tls block named 'nope'" },
+		{ "tls+unix:/run/x.sock", TADDR_CONNECT, "no host name to verify: give sni=NAME" },
+		{ "tls+tcp://h:1?verify=maybe", TADDR_CONNECT, "verify takes none, peer or require" },
+		{ "tls+tcp://h:1?min-version=1.1", TADDR_CONNECT, "min-version takes 1.2 or 1.3" },
+		{ "tls+tcp://h:1?alpn=a,,b", TADDR_CONNECT, "comma-separated list" },
+		{ "tls+tcp://h:1?key=/k.pem", TADDR_CONNECT, "key comes after the cert" },
+		{ "tls+tcp://h:1?ca=/nonexistent", TADDR_CONNECT, "ca /nonexistent: No such file" },
+		{ "tls+tcp://h:1?sni=", TADDR_CONNECT, "sni takes a host name" },
+		{ "tls+tcp://h:1?ciphers=NOSUCHCIPHER", TADDR_CONNECT, "ciphers NOSUCHCIPHER" },
+		{ "tls+foo://h:1", TADDR_CONNECT, "unknown transport 'foo'" },
 	};
 	char longpath[200];
 	size_t i;
 
 	for (i = 0; i < MPTN_ARRAY_LEN(good); i++) {
 		char *cause = NULL;
-		struct taddr *ta = taddr_parse(good[i].text, good[i].role, &cause);
+		struct taddr *ta = taddr_parse(good[i].text, good[i].role, NULL, &cause);
 
 		ok(ta != NULL && strcmp(ta->tp->name, good[i].tp) == 0, "%s address '%s' is %s%s%s",
 		    good[i].role == TADDR_LISTEN ? "listen" : "target", good[i].text, good[i].tp,
@@ -184,7 +202,7 @@ test_transports(void)
 	}
 	for (i = 0; i < MPTN_ARRAY_LEN(bad); i++) {
 		char *cause = NULL;
-		struct taddr *ta = taddr_parse(bad[i].text, bad[i].role, &cause);
+		struct taddr *ta = taddr_parse(bad[i].text, bad[i].role, NULL, &cause);
 
 		ok(ta == NULL && cause != NULL && strstr(cause, bad[i].error) != NULL &&
 		    strstr(cause, bad[i].text) != NULL, "refuses '%s': %s", bad[i].text,
@@ -195,7 +213,7 @@ test_transports(void)
 	snprintf(longpath, sizeof longpath, "unix:/%0150d", 0);
 	{
 		char *cause = NULL;
-		struct taddr *ta = taddr_parse(longpath, TADDR_LISTEN, &cause);
+		struct taddr *ta = taddr_parse(longpath, TADDR_LISTEN, NULL, &cause);
 
 		ok(ta == NULL && strstr(cause, "fit in a socket address") != NULL,
 		    "refuses a 151-byte socket path");
