@@ -1,74 +1,54 @@
 /*
- * bridge.c - the relay between front and back.
+ * bridge.c - the life of one relayed connection: accept, dial the targets in
+ * order (failover on refusal or timeout), hand both halves to a pump, keep
+ * the idle and fin timers, and the one close path with its log line.
  *
- * One pump serves both directions. Data read from a half goes straight to
- * the other half's output evbuffer (chains move, bytes are not copied). When
- * that output holds `buffer` bytes or more, reading from the source stops
- * until the output drains below half of it, so a slow reader bounds memory
- * at about 2 x buffer per bridge. EOF on a half becomes shutdown-write on
- * the other half once its output has drained (half-close is kept per
- * direction); the bridge ends when both directions are shut, or on an
- * error or timeout. The idle timer is lazy: activity only stamps a time, and
- * the timer re-arms itself for what is left. Once one direction is done the
- * fin-timeout applies instead of the idle-timeout.
- *
- * A TLS half is an OpenSSL bufferevent over the socket; shutting its write
- * side sends close_notify, then shuts the socket's write side, so half-close
- * survives TLS (RFC 8446 §6.1). A half that ends any other way still sends
- * close_notify if its session is intact.
+ * The pump is chosen once per bridge: pump-fd when the front and every
+ * target are plain kernel stream sockets (so splice(2) can be used),
+ * pump-bev otherwise (TLS). Half-close is per direction: a pump calls
+ * bridge_shut_done() after shutting one half's write side; the bridge ends
+ * when both are shut, or on an error or timeout. The idle timer is lazy:
+ * activity only stamps a time and the timer re-arms itself for what is left.
+ * Once one direction is done, the fin-timeout applies instead.
+ * Memory is freed from the loop after the close, never inside the callback
+ * that decided to close.
  */
 #include "bridge.h"
 #include "common.h"
 #include "config.h"
 #include "dial.h"
 #include "log.h"
-#include "tls.h"
+#include "pump.h"
 #include "transport.h"
 #include "worker.h"
 
-#include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <openssl/err.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 static _Atomic uint64_t bridge_next_id = 1;
 
 static void bridge_try_target(struct bridge *);
 static void bridge_arm_timer(struct bridge *);
-static void bridge_tls_ready(struct bridge *, struct half *);
 
-static struct half *
-half_peer(struct bridge *b, struct half *h)
+struct half *
+bridge_peer(struct bridge *b, struct half *h)
 {
 	return h == &b->front ? &b->back : &b->front;
 }
 
-static const char *
-half_label(struct bridge *b, struct half *h)
+const char *
+bridge_label(struct bridge *b, struct half *h)
 {
 	return h == &b->front ? "front" : "back";
 }
 
-/* Free a half; a TLS session still intact says close_notify first. */
 static void
-half_free(struct half *h)
+half_release(struct bridge *b, struct half *h)
 {
-	if (h->tls_shut != NULL)
-		event_free(h->tls_shut);
-	if (h->bev != NULL) {
-		SSL *ssl = h->ta->tls != NULL ? bufferevent_openssl_get_ssl(h->bev) : NULL;
-
-		if (ssl != NULL && h->secured && !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))
-			SSL_shutdown(ssl);
-		ERR_clear_error();
-		bufferevent_free(h->bev);
-	}
+	if (h->live)
+		b->pump->release(h);
 	free(h->name);
 	free(h->identity);
 }
@@ -78,8 +58,8 @@ bridge_free_cb(evutil_socket_t unused, short what, void *arg)
 {
 	struct bridge *b = arg;
 
-	half_free(&b->front);
-	half_free(&b->back);
+	half_release(b, &b->front);
+	half_release(b, &b->back);
 	config_unref(b->cfg);
 	free(b);
 }
@@ -94,10 +74,10 @@ bridge_close(struct bridge *b, const char *reason)
 	b->closed = true;
 	dial_cancel(b->dial);
 	b->dial = NULL;
-	if (b->front.bev != NULL)
-		bufferevent_disable(b->front.bev, EV_READ | EV_WRITE);
-	if (b->back.bev != NULL)
-		bufferevent_disable(b->back.bev, EV_READ | EV_WRITE);
+	if (b->front.live)
+		b->pump->stop(&b->front);
+	if (b->back.live)
+		b->pump->stop(&b->back);
 	log_info("bridge %llu [%s] closed: reason=%s front=%s<-%s back=%s up=%llu down=%llu "
 	    "duration=%.3fs%s%s", (unsigned long long)b->id, b->conf->name, reason,
 	    b->front.ta->label, b->front.name,
@@ -114,220 +94,33 @@ bridge_close(struct bridge *b, const char *reason)
 	event_active(&b->timer, EV_TIMEOUT, 0);
 }
 
-static void bridge_shut_done(struct bridge *, struct half *);
-
-/* close_notify could not be written at once: try again when writable. */
-static void
-bridge_tls_shut_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct half *h = arg;
-	struct bridge *b = h->bridge;
-	SSL *ssl = bufferevent_openssl_get_ssl(h->bev);
-
-	if (SSL_shutdown(ssl) < 0 && SSL_get_error(ssl, -1) == SSL_ERROR_WANT_WRITE) {
-		event_add(h->tls_shut, NULL);
-		return;
-	}
-	ERR_clear_error();
-	bridge_shut_done(b, h);
-}
-
-/* Shut DST's write side: its source has ended and DST has sent everything. */
-static void
-bridge_shut(struct bridge *b, struct half *dst)
-{
-	if (dst->shut)
-		return;
-	dst->shut = true;
-	if (!(dst->ta->tp->flags & TRANSPORT_HALF_CLOSE)) {
-		bridge_close(b, "done");
-		return;
-	}
-	if (dst->ta->tls != NULL) {
-		SSL *ssl = bufferevent_openssl_get_ssl(dst->bev);
-
-		if (SSL_shutdown(ssl) < 0 && SSL_get_error(ssl, -1) == SSL_ERROR_WANT_WRITE) {
-			dst->tls_shut = event_new(worker_base(b->w), bufferevent_getfd(dst->bev),
-			    EV_WRITE, bridge_tls_shut_cb, dst);
-			event_add(dst->tls_shut, NULL);
-			return;
-		}
-		ERR_clear_error();
-	}
-	bridge_shut_done(b, dst);
-}
-
-static void
+void
 bridge_shut_done(struct bridge *b, struct half *dst)
 {
-	shutdown(bufferevent_getfd(dst->bev), SHUT_WR);
 	if (b->front.shut && b->back.shut)
 		bridge_close(b, "done");
 	else
 		bridge_arm_timer(b);
 }
 
-/* Move what SRC has read to the other half, throttle, and pass EOF on. */
-static void
-bridge_pump(struct bridge *b, struct half *src)
+static uint64_t
+bridge_timeout(struct bridge *b)
 {
-	struct half *dst = half_peer(b, src);
-	struct evbuffer *in, *out;
-	size_t n;
+	bool fin = b->front.shut || b->back.shut;
+	uint64_t limit = fin ? b->conf->fin_timeout_ms : b->conf->idle_timeout_ms;
 
-	if (dst->bev == NULL)
-		return;		/* still connecting: input waits, bounded by the read watermark */
-	in = bufferevent_get_input(src->bev);
-	out = bufferevent_get_output(dst->bev);
-	n = evbuffer_get_length(in);
-	if (n > 0) {
-		evbuffer_add_buffer(out, in);
-		src->bytes += n;
-		b->active_ms = clock_ms();
-	}
-	if (!src->eof && evbuffer_get_length(out) >= b->conf->buffer) {
-		bufferevent_disable(src->bev, EV_READ);
-		src->throttled = true;
-	}
-	if (src->eof && evbuffer_get_length(out) == 0)
-		bridge_shut(b, dst);
-}
-
-static void
-bridge_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct bridge *b = arg;
-
-	bridge_pump(b, bev == b->front.bev ? &b->front : &b->back);
-}
-
-/* DST's output fell to the low watermark (half the buffer) or drained. */
-static void
-bridge_write_cb(struct bufferevent *bev, void *arg)
-{
-	struct bridge *b = arg;
-	struct half *dst = bev == b->front.bev ? &b->front : &b->back;
-	struct half *src = half_peer(b, dst);
-	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
-
-	b->active_ms = clock_ms();
-	if (src->throttled && left < b->conf->buffer) {
-		src->throttled = false;
-		bufferevent_enable(src->bev, EV_READ);
-	}
-	if (src->eof && left == 0)
-		bridge_shut(b, dst);
-}
-
-static void
-bridge_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct bridge *b = arg;
-	struct half *h = bev == b->front.bev ? &b->front : &b->back;
-	char reason[200];
-
-	if ((what & BEV_EVENT_CONNECTED) && h->ta->tls != NULL) {
-		bridge_tls_ready(b, h);
-		return;
-	}
-	if ((what & BEV_EVENT_ERROR) && h->ta->tls != NULL) {
-		unsigned long tls_err = bufferevent_get_openssl_error(bev);
-
-		if (tls_err != 0 || !h->secured) {
-			char why[160];
-
-			tls_describe_error(bufferevent_openssl_get_ssl(bev), tls_err, why, sizeof why);
-			while (bufferevent_get_openssl_error(bev) != 0)
-				;
-			snprintf(reason, sizeof reason, "%s-tls-error (%s)", half_label(b, h), why);
-			if (!h->secured)
-				log_info("bridge %llu [%s]: TLS handshake with %s failed: %s",
-				    (unsigned long long)b->id, b->conf->name, h->name, why);
-			h->secured = false;	/* no close_notify on a failed session */
-			bridge_close(b, reason);
-			return;
-		}
-	}
-	if (what & BEV_EVENT_ERROR) {
-		int err = EVUTIL_SOCKET_ERROR();
-
-		if (err == ECONNRESET)
-			snprintf(reason, sizeof reason, "%s-reset", half_label(b, h));
-		else
-			snprintf(reason, sizeof reason, "%s-error (%s while %s)", half_label(b, h),
-			    strerror(err), (what & BEV_EVENT_READING) ? "reading" : "writing");
-		bridge_close(b, reason);
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		h->eof = true;
-		bridge_pump(b, h);
-	}
-}
-
-/* A TLS half finished its handshake. */
-static void
-bridge_tls_ready(struct bridge *b, struct half *h)
-{
-	SSL *ssl = bufferevent_openssl_get_ssl(h->bev);
-
-	h->secured = true;
-	if (h == &b->front) {
-		h->identity = tls_peer_identity(ssl);
-		if (h->identity != NULL)
-			log_info("bridge %llu [%s]: client certificate %s", (unsigned long long)b->id,
-			    b->conf->name, h->identity);
-	} else
-		tls_conf_save_session(h->ta->tls, ssl);
-	log_debug("bridge %llu [%s]: %s TLS ready: %s %s%s", (unsigned long long)b->id,
-	    b->conf->name, half_label(b, h), SSL_get_version(ssl), SSL_get_cipher_name(ssl),
-	    SSL_session_reused(ssl) ? " (resumed)" : "");
-}
-
-static int
-bridge_setup_half(struct bridge *b, struct half *h, int fd)
-{
-	size_t io = b->conf->buffer;
-
-	if (h->ta->tls != NULL) {
-		SSL *ssl = tls_ssl_new(h->ta->tls);
-
-		if (ssl == NULL) {
-			log_warning("bridge %llu: cannot create a TLS session", (unsigned long long)b->id);
-			close(fd);
-			return -1;
-		}
-		h->bev = bufferevent_openssl_socket_new(worker_base(b->w), fd, ssl,
-		    h == &b->front ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (h->bev != NULL)
-			bufferevent_openssl_set_allow_dirty_shutdown(h->bev, 1);
-	} else
-		h->bev = bufferevent_socket_new(worker_base(b->w), fd, BEV_OPT_CLOSE_ON_FREE);
-	if (h->bev == NULL) {
-		log_error("bridge %llu: cannot create a bufferevent", (unsigned long long)b->id);
-		abort();
-	}
-	bufferevent_setcb(h->bev, bridge_read_cb, bridge_write_cb, bridge_event_cb, b);
-	bufferevent_setwatermark(h->bev, EV_READ, 0, io);
-	bufferevent_setwatermark(h->bev, EV_WRITE, io / 2, 0);
-	bufferevent_set_max_single_read(h->bev, io);
-	bufferevent_set_max_single_write(h->bev, io);
-	bufferevent_enable(h->bev, EV_READ | EV_WRITE);
-	return 0;
+	if (fin && b->conf->idle_timeout_ms > 0 && b->conf->idle_timeout_ms < limit)
+		limit = b->conf->idle_timeout_ms;
+	return limit;
 }
 
 static void
 bridge_timer_cb(evutil_socket_t unused, short what, void *arg)
 {
 	struct bridge *b = arg;
-	bool fin = b->front.shut || b->back.shut;
-	uint64_t limit = fin ? b->conf->fin_timeout_ms : b->conf->idle_timeout_ms;
 
-	if (fin && b->conf->idle_timeout_ms > 0 && b->conf->idle_timeout_ms < limit)
-		limit = b->conf->idle_timeout_ms;
-	if (clock_ms() - b->active_ms >= limit) {
-		bridge_close(b, fin ? "fin-timeout" : "idle-timeout");
+	if (clock_ms() - b->active_ms >= bridge_timeout(b)) {
+		bridge_close(b, (b->front.shut || b->back.shut) ? "fin-timeout" : "idle-timeout");
 		return;
 	}
 	bridge_arm_timer(b);
@@ -337,13 +130,9 @@ bridge_timer_cb(evutil_socket_t unused, short what, void *arg)
 static void
 bridge_arm_timer(struct bridge *b)
 {
-	bool fin = b->front.shut || b->back.shut;
-	uint64_t limit = fin ? b->conf->fin_timeout_ms : b->conf->idle_timeout_ms;
-	uint64_t idle, left;
+	uint64_t limit = bridge_timeout(b), idle, left;
 	struct timeval tv;
 
-	if (fin && b->conf->idle_timeout_ms > 0 && b->conf->idle_timeout_ms < limit)
-		limit = b->conf->idle_timeout_ms;
 	if (limit == 0) {
 		evtimer_del(&b->timer);
 		return;
@@ -373,15 +162,16 @@ bridge_dial_done(void *arg, int fd, const char *error)
 	ta->tp->setup(ta, fd);
 	b->back.ta = ta;
 	b->back.name = ta->tp->peer_name(ta, fd);
-	if (bridge_setup_half(b, &b->back, fd) != 0) {
-		bridge_close(b, "back-tls-error (no session)");
+	if (b->pump->attach(b, &b->back, fd) != 0) {
+		bridge_close(b, "back-error (cannot start relaying)");
 		return;
 	}
 	b->active_ms = clock_ms();
-	log_debug("bridge %llu [%s]: connected to %s", (unsigned long long)b->id, b->conf->name,
-	    b->back.name);
-	bridge_pump(b, &b->front);
-	bridge_arm_timer(b);
+	log_debug("bridge %llu [%s]: connected to %s (%s pump)", (unsigned long long)b->id,
+	    b->conf->name, b->back.name, b->pump->name);
+	b->pump->kick(b);
+	if (!b->closed)
+		bridge_arm_timer(b);
 }
 
 /* Dial the current target, or fail when the list or the tries are used up. */
@@ -404,6 +194,21 @@ bridge_try_target(struct bridge *b)
 	b->dial = ta->tp->connect(b->w, ta, lc->connect_timeout_ms, bridge_dial_done, b);
 }
 
+/* pump-fd when every address is a plain kernel stream socket, else pump-bev. */
+static const struct pump *
+bridge_choose_pump(const struct lconf *conf, const struct taddr *listen)
+{
+	size_t i;
+
+	if (!taddr_is_kernel_stream(listen))
+		return &pump_bev;
+	for (i = 0; i < conf->ntarget; i++) {
+		if (!taddr_is_kernel_stream(conf->target[i]))
+			return &pump_bev;
+	}
+	return &pump_fd;
+}
+
 void
 bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
     const struct taddr *listen, int fd)
@@ -414,9 +219,11 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	b->w = w;
 	b->cfg = config_ref(cfg);
 	b->conf = conf;
+	b->pump = bridge_choose_pump(conf, listen);
 	b->started_ms = b->active_ms = clock_ms();
 	b->front.bridge = b;
 	b->back.bridge = b;
+	b->front.fd = b->back.fd = -1;
 	b->front.ta = listen;
 	b->front.name = listen->tp->peer_name(listen, fd);
 	evtimer_assign(&b->timer, worker_base(w), bridge_timer_cb, b);
@@ -424,11 +231,11 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	conf->count->n++;
 	worker_bridge_added(w, b);
 	listen->tp->setup(listen, fd);
-	if (bridge_setup_half(b, &b->front, fd) != 0) {
-		bridge_close(b, "front-tls-error (no session)");
-		return;
-	}
 	log_debug("bridge %llu [%s]: accepted %s on %s", (unsigned long long)b->id, conf->name,
 	    b->front.name, listen->label);
+	if (b->pump->attach(b, &b->front, fd) != 0) {
+		bridge_close(b, "front-error (cannot start relaying)");
+		return;
+	}
 	bridge_try_target(b);
 }

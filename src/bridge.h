@@ -1,6 +1,8 @@
 /*
  * bridge.h - one relayed connection: the accepted half (front) and the
- * dialled half (back), and the only code that moves bytes between them.
+ * dialled half (back). The bridge owns both halves and their lifecycle;
+ * a pump (pump-fd.c for plain kernel sockets, pump-bev.c for TLS and other
+ * layered halves) is the only code that moves bytes between them.
  */
 #ifndef MPTN_BRIDGE_H
 #define MPTN_BRIDGE_H
@@ -15,22 +17,38 @@ struct bufferevent;
 struct config;
 struct dial;
 struct lconf;
+struct pump;
 struct taddr;
 struct worker;
+struct pipe_pair;
 
 struct half {
 	struct bridge *bridge;
-	struct bufferevent *bev;	/* NULL until connected (back) */
 	const struct taddr *ta;
 	char *name;			/* peer address, for logs */
 	uint64_t bytes;			/* read from this half, sent to the other */
 	bool eof;			/* this half's read side ended */
 	bool shut;			/* we shut this half's write side */
+	bool live;			/* attached to a pump */
+	/* pump-bev.c */
+	struct bufferevent *bev;
 	bool throttled;			/* reading paused: the other half's output is full */
 	bool secured;			/* TLS handshake done (TLS halves) */
 	char *identity;			/* verified TLS peer certificate, for logs and rules */
 	struct event *tls_shut;		/* retries close_notify when the socket was full */
+	/* pump-fd.c: the socket, and what was read from it but not yet written on */
+	int fd;
+	struct event ev;		/* edge-triggered, read and write */
+	bool can_read, can_write;
+	bool splice;			/* this direction moves through a pipe */
+	bool splice_failed;		/* never again for this direction */
+	char *buf;
+	uint32_t buf_off, buf_len;
+	struct pipe_pair *pipe;
+	uint32_t in_pipe;
 };
+
+enum bridge_splice { BRIDGE_SPLICE_OFF, BRIDGE_SPLICE_ON, BRIDGE_SPLICE_AUTO };
 
 struct bridge {
 	TAILQ_ENTRY(bridge) entry;	/* on its worker's list */
@@ -38,6 +56,7 @@ struct bridge {
 	struct worker *w;
 	struct config *cfg;		/* held until the bridge is freed */
 	const struct lconf *conf;
+	const struct pump *pump;
 	struct half front, back;
 	struct dial *dial;
 	size_t target;			/* index of the target being tried */
@@ -53,5 +72,11 @@ void bridge_start(struct worker *, struct config *, const struct lconf *conf,
     const struct taddr *listen, int fd);
 /* The one close path: log, stop, and free later from the loop. */
 void bridge_close(struct bridge *, const char *reason);
+
+/* For the pumps. */
+struct half *bridge_peer(struct bridge *, struct half *);
+const char *bridge_label(struct bridge *, struct half *);
+/* DST's write side is shut: end the bridge if both are, else start the fin timer. */
+void bridge_shut_done(struct bridge *, struct half *dst);
 
 #endif

@@ -362,7 +362,7 @@ parse_file(struct parse_ctx *ctx, const char *file, struct stmt *into, unsigned 
 /* ---- From statements to struct config ---- */
 
 enum kw_type { KW_UINT, KW_SIZE, KW_DURATION, KW_LOGLEVEL, KW_LISTEN, KW_TARGET, KW_BLOCK,
-	KW_TLS_BLOCK };
+	KW_TLS_BLOCK, KW_SPLICE };
 
 struct keyword {
 	const char *name;
@@ -378,6 +378,7 @@ static const struct keyword global_keywords[] = {
 	{ "workers", KW_UINT, G(workers), 0, 256 },
 	{ "max-connections", KW_UINT, G(max_connections), 0, 10000000 },
 	{ "drain-timeout", KW_DURATION, G(drain_timeout_ms), 0, 0 },
+	{ "splice", KW_SPLICE, G(splice), 0, 0 },
 	{ "log-level", KW_LOGLEVEL, 0, 0, 0 },
 	{ "listener", KW_BLOCK, 0, 0, 0 },
 	{ "tls", KW_TLS_BLOCK, 0, 0, 0 },
@@ -392,6 +393,7 @@ static const struct keyword listener_keywords[] = {
 	{ "fin-timeout", KW_DURATION, L(fin_timeout_ms), 1, 0 },
 	{ "buffer", KW_SIZE, L(buffer), CONFIG_BUFFER_MIN, CONFIG_BUFFER_MAX },
 	{ "max-connections", KW_UINT, L(max_connections), 0, 10000000 },
+	{ "splice", KW_SPLICE, L(splice), 0, 0 },
 };
 
 static const struct keyword *
@@ -451,6 +453,15 @@ set_scalar(struct parse_ctx *ctx, const struct stmt *s, const struct keyword *kw
 			rc = -1;
 		}
 		break;
+	case KW_SPLICE: {
+		enum config_splice sp;
+
+		rc = config_parse_splice(s->argv[1], &sp);
+		if (rc != 0)
+			xasprintf(&why, "takes on, off or auto, not '%s'", s->argv[1]);
+		v = sp;
+		break;
+	}
 	case KW_DURATION:
 		rc = parse_duration(s->argv[1], &v, &why);
 		if (rc == 0 && v < kw->min) {
@@ -510,6 +521,7 @@ lconf_new(const char *name, const char *file, unsigned line)
 	lc->fin_timeout_ms = UNSET;
 	lc->buffer = UNSET;
 	lc->max_connections = UNSET;
+	lc->splice = UNSET;
 	return lc;
 }
 
@@ -558,6 +570,7 @@ config_new(const char *file)
 	c->workers = UNSET;
 	c->max_connections = UNSET;
 	c->drain_timeout_ms = UNSET;
+	c->splice = UNSET;
 	return c;
 }
 
@@ -749,6 +762,12 @@ config_finish(struct config *c, char **cause)
 		c->max_connections = 0;
 	if (c->drain_timeout_ms == UNSET)
 		c->drain_timeout_ms = CONFIG_DRAIN_TIMEOUT_MS;
+	if (c->splice == UNSET)
+		c->splice = CONFIG_SPLICE_AUTO;
+	for (i = 0; i < c->nlisteners; i++) {
+		if (c->listeners[i]->splice == UNSET)
+			c->listeners[i]->splice = c->splice;
+	}
 	if (!c->log_level_set)
 		c->log_level = LOG_LVL_INFO;
 	if (c->nlisteners == 0) {
@@ -883,6 +902,30 @@ fail:
 	return NULL;
 }
 
+int
+config_parse_splice(const char *s, enum config_splice *out)
+{
+	if (strcmp(s, "on") == 0)
+		*out = CONFIG_SPLICE_ON;
+	else if (strcmp(s, "off") == 0)
+		*out = CONFIG_SPLICE_OFF;
+	else if (strcmp(s, "auto") == 0)
+		*out = CONFIG_SPLICE_AUTO;
+	else
+		return -1;
+	return 0;
+}
+
+void
+config_force_splice(struct config *c, enum config_splice sp)
+{
+	size_t i;
+
+	c->splice = sp;
+	for (i = 0; i < c->nlisteners; i++)
+		c->listeners[i]->splice = sp;
+}
+
 void
 config_share_counts(struct config *new, const struct config *old)
 {
@@ -942,6 +985,7 @@ void
 config_dump(const struct config *c, FILE *f)
 {
 	static const char *levels[] = { "error", "warning", "info", "debug" };
+	static const char *splices[] = { "off", "on", "auto" };
 	size_t i, j;
 
 	if (c->workers == 0)
@@ -950,6 +994,7 @@ config_dump(const struct config *c, FILE *f)
 		fprintf(f, "workers %llu\n", (unsigned long long)c->workers);
 	fprintf(f, "max-connections %llu\n", (unsigned long long)c->max_connections);
 	dump_duration(f, "drain-timeout", c->drain_timeout_ms);
+	fprintf(f, "splice %s\n", splices[c->splice]);
 	fprintf(f, "log-level %s\n", levels[c->log_level]);
 	for (i = 0; i < c->nlisteners; i++) {
 		const struct lconf *lc = c->listeners[i];
@@ -968,6 +1013,7 @@ config_dump(const struct config *c, FILE *f)
 		dump_duration(f, "fin-timeout", lc->fin_timeout_ms);
 		fprintf(f, "\tbuffer %llu\n", (unsigned long long)lc->buffer);
 		fprintf(f, "\tmax-connections %llu\n", (unsigned long long)lc->max_connections);
+		fprintf(f, "\tsplice %s\n", splices[lc->splice]);
 		fprintf(f, "}\n");
 	}
 }

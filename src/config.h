@@ -25,6 +25,8 @@ struct lcount {
 	_Atomic int refs;
 };
 
+enum config_splice { CONFIG_SPLICE_OFF, CONFIG_SPLICE_ON, CONFIG_SPLICE_AUTO };
+
 struct lconf {
 	char *name;
 	char *file;		/* where the block starts, for messages */
@@ -39,6 +41,7 @@ struct lconf {
 	uint64_t fin_timeout_ms;
 	uint64_t buffer;		/* per-direction high-water mark, bytes */
 	uint64_t max_connections;	/* 0: only the global limit */
+	uint64_t splice;		/* enum config_splice */
 	struct lcount *count;
 };
 
@@ -48,6 +51,7 @@ struct config {
 	uint64_t workers;		/* 0: one per CPU */
 	uint64_t max_connections;	/* 0: derived from the open-file limit */
 	uint64_t drain_timeout_ms;
+	uint64_t splice;		/* default for listeners: enum config_splice */
 	enum log_level log_level;
 	bool log_level_set;
 	struct lconf **listeners;
@@ -80,6 +84,11 @@ struct config *config_load_text(const char *name, const char *text, char **cause
  * flags after them are its targets in order.
  */
 struct config *config_from_pairs(char **flags, char **values, size_t n, char **cause);
+
+/* Set every listener's splice mode (mptnd --splice). */
+void config_force_splice(struct config *, enum config_splice);
+/* Parse "on", "off" or "auto". */
+int config_parse_splice(const char *, enum config_splice *);
 
 /* Carry each listener's connection counter over from OLD to NEW (same name). */
 void config_share_counts(struct config *new, const struct config *old);

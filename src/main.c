@@ -39,13 +39,16 @@ struct main_state {
 	bool draining;
 	struct event *drain_timer;
 	uint64_t fd_limit;
+	bool splice_set;		/* --splice overrides the config's */
+	enum config_splice splice_opt;
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mptnd [-tvq] [-f FILE] [-w N] [--daemon] [--pidfile FILE] [--log stderr|syslog]\n"
+	    "usage: mptnd [-tvq] [-f FILE] [-w N] [--splice on|off|auto] [--daemon] [--pidfile FILE]\n"
+	    "             [--log stderr|syslog]\n"
 	    "       mptnd [options] --listen URI --target URI [--target URI ...] [--listen ...]\n"
 	    "       mptnd --version | --help\n"
 	    "\n"
@@ -58,6 +61,7 @@ usage(FILE *f)
 	    "      --daemon        detach and log to syslog (unless --log stderr)\n"
 	    "      --pidfile FILE  write the process id to FILE\n"
 	    "      --log WHERE     stderr (default in the foreground) or syslog\n"
+	    "      --splice MODE   on, off or auto: zero-copy relaying for every listener\n"
 	    "With neither -f nor --listen, mptnd runs its embedded default configuration\n"
 	    "(see mptnd(8), DEFAULT CONFIGURATION).\n"
 	    "URIs: tcp://HOST:PORT  tcp://[::1]:PORT  mptcp://HOST:PORT  unix:/PATH  unix-abstract:NAME\n");
@@ -156,6 +160,8 @@ reload(struct main_state *st)
 		free(cause);
 		return;
 	}
+	if (st->splice_set)
+		config_force_splice(cfg, st->splice_opt);
 	config_share_counts(cfg, st->cfg);
 	g = listener_bind(cfg, st->gen, &cause);
 	if (g == NULL) {
@@ -286,7 +292,7 @@ daemonize(bool keep_stderr)
 	return 0;
 }
 
-enum { OPT_LISTEN = 256, OPT_TARGET, OPT_DAEMON, OPT_PIDFILE, OPT_LOG, OPT_VERSION };
+enum { OPT_LISTEN = 256, OPT_TARGET, OPT_DAEMON, OPT_PIDFILE, OPT_LOG, OPT_VERSION, OPT_SPLICE };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'f' },
@@ -301,6 +307,7 @@ static const struct option long_options[] = {
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "splice", required_argument, NULL, OPT_SPLICE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -313,7 +320,8 @@ main(int argc, char **argv)
 	int pidfd = -1;
 	char **pair_flags = NULL, **pair_values = NULL, *cause = NULL;
 	size_t npairs = 0, nworkers, i;
-	bool test = false, daemon_mode = false;
+	bool test = false, daemon_mode = false, splice_set = false;
+	enum config_splice splice_opt = CONFIG_SPLICE_AUTO;
 	uint64_t workers_opt = 0;
 	struct event *sigs[3];
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
@@ -365,6 +373,13 @@ main(int argc, char **argv)
 		case OPT_VERSION:
 			version();
 			return 0;
+		case OPT_SPLICE:
+			if (config_parse_splice(optarg, &splice_opt) != 0) {
+				fprintf(stderr, "mptnd: --splice takes on, off or auto, not '%s'\n", optarg);
+				return 2;
+			}
+			splice_set = true;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -397,6 +412,10 @@ main(int argc, char **argv)
 		free(cause);
 		return 1;
 	}
+	if (splice_set)
+		config_force_splice(st.cfg, splice_opt);
+	st.splice_set = splice_set;
+	st.splice_opt = splice_opt;
 	if (test) {
 		if (st.verbosity > 0)
 			config_dump(st.cfg, stdout);

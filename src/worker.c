@@ -10,6 +10,7 @@
 #include "common.h"
 #include "listener.h"
 #include "log.h"
+#include "pool.h"
 #include "resolve.h"
 
 #include <event2/event.h>
@@ -32,6 +33,7 @@ struct worker {
 	pthread_t thread;
 	struct event_base *base;
 	struct resolver *resolver;
+	struct pool *pool;
 	pthread_mutex_t lock;
 	struct task *head, **tail;
 	struct event *wake;
@@ -60,6 +62,12 @@ struct resolver *
 worker_resolver(struct worker *w)
 {
 	return w->resolver;
+}
+
+struct pool *
+worker_pool(struct worker *w)
+{
+	return w->pool;
 }
 
 unsigned
@@ -245,6 +253,7 @@ workers_start(size_t n, struct event_base *main_base, void (*done_cb)(void *), v
 			abort();
 		}
 		w->resolver = resolver_new(w->base);
+		w->pool = pool_new();
 		pthread_mutex_init(&w->lock, NULL);
 		w->tail = &w->head;
 		w->wake = event_new(w->base, -1, EV_PERSIST, worker_wake_cb, w);
@@ -270,6 +279,7 @@ workers_join(void)
 
 		pthread_join(w->thread, NULL);
 		resolver_free(w->resolver);
+		pool_free(w->pool);
 		event_free(w->wake);
 		event_free(w->done_ev);
 		event_base_free(w->base);

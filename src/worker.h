@@ -11,6 +11,7 @@
 
 struct event_base;
 struct resolver;
+struct pool;
 struct worker;
 struct gen;
 struct bridge;
@@ -26,6 +27,7 @@ void workers_join(void);
 
 struct event_base *worker_base(struct worker *);
 struct resolver *worker_resolver(struct worker *);
+struct pool *worker_pool(struct worker *);
 unsigned worker_id(struct worker *);
 
 /* Run FN(w, ARG) on W's thread soon. */

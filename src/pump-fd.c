@@ -1,0 +1,319 @@
+/*
+ * pump-fd.c - moving bytes between two plain kernel stream sockets (tcp,
+ * mptcp, unix), by copy or by splice(2).
+ *
+ * Each half has one edge-triggered event for read and write, registered
+ * once; the callback only records readiness (can_read, can_write, cleared
+ * again by EAGAIN) and runs both directions until neither makes progress,
+ * yielding after FD_BUDGET bytes so one bridge cannot starve the others.
+ *
+ * A direction (source half -> the other) holds at most `buffer` bytes in
+ * flight: in a buffer from the worker's pool (copy: one read lands in the
+ * buffer that is written out) or in a pipe from the pool (splice: the bytes
+ * never enter user space). Both are taken when data arrives and given back
+ * as soon as the direction drains, so an idle bridge holds neither. Reading
+ * stops while the direction is full, which is the backpressure: the slow
+ * side's socket buffer fills and its sender blocks.
+ *
+ * splice on|off|auto (per listener). auto starts on the copy path and moves
+ * a direction to splice once a read fills the whole buffer (bulk data);
+ * exchanges of small messages never leave the copy path. Any splice error
+ * other than the peer's own (reset, broken pipe) moves that direction back
+ * to copying for good, after reading what the pipe holds into the buffer:
+ * no byte is lost.
+ */
+#include "bridge.h"
+#include "common.h"
+#include "config.h"
+#include "pool.h"
+#include "pump.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define FD_BUDGET (1024 * 1024)
+
+enum step { STEP_IDLE, STEP_PROGRESS, STEP_CLOSED };
+
+static void
+fd_fail(struct bridge *b, struct half *h, int err, bool writing)
+{
+	char reason[200];
+
+	if (err == ECONNRESET)
+		snprintf(reason, sizeof reason, "%s-reset", bridge_label(b, h));
+	else
+		snprintf(reason, sizeof reason, "%s-error (%s while %s)", bridge_label(b, h),
+		    strerror(err), writing ? "writing" : "reading");
+	bridge_close(b, reason);
+}
+
+/* Is ERR a peer's doing (the connection's end), not splice's? */
+static bool
+fd_err_is_peer(int err)
+{
+	return err == ECONNRESET || err == EPIPE || err == ETIMEDOUT || err == ENOTCONN ||
+	    err == EHOSTUNREACH || err == ENETUNREACH || err == ECONNABORTED;
+}
+
+/* splice failed on SRC's direction: copy from now on, pipe contents first. */
+static int
+fd_splice_fallback(struct bridge *b, struct half *src)
+{
+	struct pool *pl = worker_pool(b->w);
+
+	src->splice = false;
+	src->splice_failed = true;
+	if (src->pipe == NULL)
+		return 0;
+	if (src->in_pipe > 0) {
+		if (src->buf == NULL) {
+			src->buf = pool_buf_get(pl, b->conf->buffer);
+			src->buf_off = src->buf_len = 0;
+		}
+		while (src->in_pipe > 0) {
+			ssize_t n = read(src->pipe->rd, src->buf + src->buf_len, src->in_pipe);
+
+			if (n <= 0) {
+				bridge_close(b, "splice-fallback-failed");
+				return -1;
+			}
+			src->buf_len += (uint32_t)n;
+			src->in_pipe -= (uint32_t)n;
+		}
+	}
+	pool_pipe_put(pl, src->pipe, true);
+	src->pipe = NULL;
+	return 0;
+}
+
+/* Write what SRC's direction holds to DST. */
+static enum step
+fd_write(struct bridge *b, struct half *src, struct half *dst)
+{
+	bool progress = false;
+	ssize_t n;
+
+	if (src->in_pipe > 0) {
+		n = splice(src->pipe->rd, NULL, dst->fd, NULL, src->in_pipe,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			src->in_pipe -= (uint32_t)n;
+			progress = true;
+		} else if (n < 0 && errno == EAGAIN) {
+			dst->can_write = false;
+			return STEP_IDLE;
+		} else if (n < 0 && fd_err_is_peer(errno)) {
+			fd_fail(b, dst, errno, true);
+			return STEP_CLOSED;
+		} else if (fd_splice_fallback(b, src) != 0)
+			return STEP_CLOSED;
+	}
+	if (src->buf_len > 0) {
+		n = send(dst->fd, src->buf + src->buf_off, src->buf_len, MSG_NOSIGNAL);
+		if (n > 0) {
+			src->buf_off += (uint32_t)n;
+			src->buf_len -= (uint32_t)n;
+			if (src->buf_len == 0)
+				src->buf_off = 0;
+			progress = true;
+		} else if (n < 0 && errno == EAGAIN)
+			dst->can_write = false;
+		else {
+			fd_fail(b, dst, n < 0 ? errno : EPIPE, true);
+			return STEP_CLOSED;
+		}
+	}
+	return progress ? STEP_PROGRESS : STEP_IDLE;
+}
+
+/* Read from SRC into its direction's pipe or buffer. */
+static enum step
+fd_read(struct bridge *b, struct half *src)
+{
+	struct pool *pl = worker_pool(b->w);
+	uint32_t cap = (uint32_t)b->conf->buffer, room;
+	ssize_t n;
+
+	if (src->splice && src->buf_len == 0) {
+		if (src->pipe == NULL && (src->pipe = pool_pipe_get(pl, cap)) == NULL) {
+			src->splice = false;	/* no pipe now (fd limit): copy this time */
+			return STEP_PROGRESS;
+		}
+		room = (src->pipe->size < cap ? src->pipe->size : cap) - src->in_pipe;
+		if (room == 0)
+			return STEP_IDLE;
+		n = splice(src->fd, NULL, src->pipe->wr, NULL, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			src->in_pipe += (uint32_t)n;
+			src->bytes += (uint64_t)n;
+			return STEP_PROGRESS;
+		}
+		if (n == 0) {
+			src->eof = true;
+			return STEP_PROGRESS;
+		}
+		if (errno == EAGAIN) {
+			/* An empty pipe proves the socket is empty; a full one may not. */
+			if (src->in_pipe == 0)
+				src->can_read = false;
+			return STEP_IDLE;
+		}
+		if (fd_err_is_peer(errno)) {
+			fd_fail(b, src, errno, false);
+			return STEP_CLOSED;
+		}
+		return fd_splice_fallback(b, src) != 0 ? STEP_CLOSED : STEP_PROGRESS;
+	}
+	if (src->in_pipe > 0)
+		return STEP_IDLE;	/* a pipe to drain first (after a fallback) */
+	if (src->buf == NULL) {
+		src->buf = pool_buf_get(pl, cap);
+		src->buf_off = src->buf_len = 0;
+	}
+	room = cap - src->buf_off - src->buf_len;
+	if (room == 0)
+		return STEP_IDLE;
+	n = recv(src->fd, src->buf + src->buf_off + src->buf_len, room, 0);
+	if (n > 0) {
+		src->buf_len += (uint32_t)n;
+		src->bytes += (uint64_t)n;
+		/* auto: a read that fills an empty buffer is bulk data */
+		if ((uint32_t)n == cap && b->conf->splice == CONFIG_SPLICE_AUTO && !src->splice_failed)
+			src->splice = true;
+		return STEP_PROGRESS;
+	}
+	if (n == 0) {
+		src->eof = true;
+		return STEP_PROGRESS;
+	}
+	if (errno == EAGAIN) {
+		src->can_read = false;
+		return STEP_IDLE;
+	}
+	fd_fail(b, src, errno, false);
+	return STEP_CLOSED;
+}
+
+/* One round of direction SRC -> DST. */
+static enum step
+fd_step(struct bridge *b, struct half *src, struct half *dst)
+{
+	struct pool *pl = worker_pool(b->w);
+	enum step w = STEP_IDLE, r = STEP_IDLE;
+
+	if (dst->live && dst->can_write && !dst->shut && (src->in_pipe > 0 || src->buf_len > 0)) {
+		if ((w = fd_write(b, src, dst)) == STEP_CLOSED)
+			return STEP_CLOSED;
+	}
+	if (src->pipe != NULL && src->in_pipe == 0) {
+		pool_pipe_put(pl, src->pipe, true);
+		src->pipe = NULL;
+	}
+	if (src->buf != NULL && src->buf_len == 0) {
+		pool_buf_put(pl, src->buf, b->conf->buffer);
+		src->buf = NULL;
+	}
+	if (!src->eof && src->can_read) {
+		if ((r = fd_read(b, src)) == STEP_CLOSED)
+			return STEP_CLOSED;
+	}
+	if (src->eof && src->in_pipe == 0 && src->buf_len == 0 && dst->live && !dst->shut) {
+		dst->shut = true;
+		shutdown(dst->fd, SHUT_WR);
+		bridge_shut_done(b, dst);
+		return b->closed ? STEP_CLOSED : STEP_PROGRESS;
+	}
+	return (w == STEP_PROGRESS || r == STEP_PROGRESS) ? STEP_PROGRESS : STEP_IDLE;
+}
+
+/* Run both directions until neither can move, or the budget is spent. */
+static void
+fd_run(struct bridge *b)
+{
+	uint64_t before = b->front.bytes + b->back.bytes;
+
+	for (;;) {
+		enum step up, down;
+
+		if ((up = fd_step(b, &b->front, &b->back)) == STEP_CLOSED)
+			return;
+		if ((down = fd_step(b, &b->back, &b->front)) == STEP_CLOSED)
+			return;
+		if (up == STEP_IDLE && down == STEP_IDLE)
+			break;
+		if (b->front.bytes + b->back.bytes - before >= FD_BUDGET) {
+			event_active(&b->front.ev, 0, 0);	/* go on after the others */
+			break;
+		}
+	}
+	if (b->front.bytes + b->back.bytes != before)
+		b->active_ms = clock_ms();
+}
+
+static void
+fd_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct half *h = arg;
+
+	if (what & EV_READ)
+		h->can_read = true;
+	if (what & EV_WRITE)
+		h->can_write = true;
+	fd_run(h->bridge);
+}
+
+static int
+fd_attach(struct bridge *b, struct half *h, int fd)
+{
+	h->fd = fd;
+	h->splice = b->conf->splice == CONFIG_SPLICE_ON;
+	h->can_write = true;
+	event_assign(&h->ev, worker_base(b->w), fd, EV_READ | EV_WRITE | EV_PERSIST | EV_ET,
+	    fd_event_cb, h);
+	if (event_add(&h->ev, NULL) != 0) {
+		close(fd);
+		h->fd = -1;
+		return -1;
+	}
+	h->live = true;
+	return 0;
+}
+
+static void
+fd_kick(struct bridge *b)
+{
+	fd_run(b);
+}
+
+static void
+fd_stop(struct half *h)
+{
+	event_del(&h->ev);
+}
+
+static void
+fd_release(struct half *h)
+{
+	struct pool *pl = worker_pool(h->bridge->w);
+
+	if (h->buf != NULL)
+		pool_buf_put(pl, h->buf, h->bridge->conf->buffer);
+	if (h->pipe != NULL)
+		pool_pipe_put(pl, h->pipe, h->in_pipe == 0);
+	close(h->fd);
+}
+
+const struct pump pump_fd = {
+	.name = "fd",
+	.attach = fd_attach,
+	.kick = fd_kick,
+	.stop = fd_stop,
+	.release = fd_release,
+};
