@@ -44,7 +44,11 @@ mptnd_tail() {
 
 # fail MSG: report, show the mptnd log tail and exit 1.
 fail() {
+    local f
     printf '%s: FAIL: %s\n' "$TEST_NAME" "$*" >&2
+    for f in "$T"/*.err; do      # what any tpeer complained about
+        [ -s "$f" ] && { echo "--- $(basename "$f"):" >&2; head -n 3 "$f" >&2; }
+    done
     mptnd_tail 30
     exit 1
 }
@@ -83,7 +87,7 @@ _cleanup() {
         done < "$T/.netns"
     fi
     if [ -f "$T/.ports" ]; then
-        while read -r p; do rm -rf "$PORT_LOCK_DIR/$p"; done < "$T/.ports"
+        while read -r p; do rm -rf "${PORT_LOCK_DIR:?}/$p"; done < "$T/.ports"
     fi
     if [ -f "$T/.files" ]; then
         while read -r p; do rm -f "$p"; done < "$T/.files"
@@ -146,7 +150,7 @@ pick_port() {
         if ! mkdir "$PORT_LOCK_DIR/$p" 2>/dev/null; then
             owner=$(cat "$PORT_LOCK_DIR/$p/pid" 2>/dev/null || true)
             if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then
-                rm -rf "$PORT_LOCK_DIR/$p"      # stale lock from a killed test
+                rm -rf "${PORT_LOCK_DIR:?}/$p"      # stale lock from a killed test
             fi
             continue
         fi
@@ -187,7 +191,7 @@ wait_for_line() {
 }
 
 # count_lines FILE REGEX: number of lines matching (0 when none or no file).
-count_lines() { { [ -f "$1" ] && grep -Ec -- "$2" "$1"; } || true; }
+count_lines() { if [ -f "$1" ]; then grep -Ec -- "$2" "$1" || true; else echo 0; fi; }
 
 # wait_for_count FILE REGEX N TIMEOUT: wait until at least N lines match.
 wait_for_count() {

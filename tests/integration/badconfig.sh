@@ -16,7 +16,7 @@ failures=0
 # check NAME WANT_RC [LINE...]: run mptnd -t on $T/NAME.conf; with lines given,
 # stderr must contain "$T/NAME.conf:LINE: " (or FILE:LINE for CHECK_FILE).
 check() {
-    local name=$1 want=$2 file=${CHECK_FILE:-$T/$1.conf} rc=0 ok= line; shift 2
+    local name=$1 want=$2 file=${CHECK_FILE:-$T/$1.conf} rc=0 ok="" line; shift 2
     timeout 10 "$MPTND" -t -f "$T/$name.conf" > "$T/$name.out" 2>&1 || rc=$?
     if [ "$rc" = 124 ]; then
         log "FAIL $name: mptnd -t did not finish within 10 s"; failures=$((failures + 1)); return

@@ -20,7 +20,7 @@ front_addr() {
     local p
     case $1 in
         tcp4) p=$(pick_port); F_URI=tcp://127.0.0.1:$p; F_PEER=tcp:127.0.0.1:$p;;
-        tcp6) p=$(pick_port); F_URI=tcp://[::1]:$p; F_PEER=tcp:[::1]:$p;;
+        tcp6) p=$(pick_port); F_URI="tcp://[::1]:$p"; F_PEER="tcp:[::1]:$p";;
         mptcp) p=$(pick_port); F_URI=mptcp://127.0.0.1:$p; F_PEER=mptcp:127.0.0.1:$p;;
         unix) F_URI=unix:$(sock_path "f$2"); F_PEER=unix:$(sock_path "f$2");;
         abstract) F_URI=unix-abstract:$(abstract_name "f$2"); F_PEER=abstract:$(abstract_name "f$2");;
@@ -32,7 +32,7 @@ start_back() {
     local k=$1 i=$2 args=(xfer "$BYTES" --seed "$((2000 + $2))" --timeout 170)
     case $k in
         tcp4) start_peer "s$i" tcp:127.0.0.1:0 "${args[@]}"; B_URI=tcp://127.0.0.1:${PEER_PORT[s$i]};;
-        tcp6) start_peer "s$i" 'tcp:[::1]:0' "${args[@]}"; B_URI=tcp://[::1]:${PEER_PORT[s$i]};;
+        tcp6) start_peer "s$i" 'tcp:[::1]:0' "${args[@]}"; B_URI="tcp://[::1]:${PEER_PORT[s$i]}";;
         mptcp) start_peer "s$i" mptcp:127.0.0.1:0 "${args[@]}"; B_URI=mptcp://127.0.0.1:${PEER_PORT[s$i]};;
         unix) start_peer "s$i" "unix:$(sock_path "b$i")" "${args[@]}"; B_URI=unix:$(sock_path "b$i");;
         abstract) start_peer "s$i" "abstract:$(abstract_name "b$i")" "${args[@]}"

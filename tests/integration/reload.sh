@@ -48,7 +48,6 @@ start_client ca tcp:127.0.0.1:$PA xfer "$SIZE" --pause-after 1m --pause 4 --time
 wait_for_line "$T/ca.out" '^paused' 20 "${PEER_PID[ca]}" || { peer_err ca >&2; fail "transfer on A did not start"; }
 
 { conf_a; conf_b; } | write_conf "$CONF"
-mark=$(log_mark)
 kill -HUP "$MPTND_PID"
 ok=
 for _ in $(seq 1 100); do
