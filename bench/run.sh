@@ -57,7 +57,7 @@ done
 case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a positive integer" >&2; exit 2 ;; esac
 
 # Test sizes.  A full run (9 rows, --repeat 3) takes about 9 minutes on 2 cores.
-BULK_SECS=1.5      # per bulk run (1 and 4 connections)
+BULK_SECS=2        # per bulk run (1 and 4 connections)
 PP_COUNT=20000     # 64-byte round trips
 CPS_SECS=1.5       # per connections-per-second run
 IDLE_N=2000        # idle connections held through the relay
@@ -71,7 +71,9 @@ log() { printf '%s\n' "$*" >&2; }
 if [ -z "$MPTND" ]; then
 	if [ -x ./mptnd ]; then MPTND=./mptnd; else MPTND=$ROOT/mptnd; fi
 fi
-case "$MPTND" in /*) ;; *) MPTND=$PWD/$MPTND ;; esac
+if [ -d "$(dirname "$MPTND")" ]; then
+	MPTND=$(cd "$(dirname "$MPTND")" && pwd)/$(basename "$MPTND")
+fi
 
 # ------------------------------------------------------------------ packages
 # On a fresh Debian 12, as root: install what is missing.  A temporary
@@ -413,6 +415,12 @@ run_row() { # $1 row, $2 repeat index
 	a=$(procstat "$RELAY_PID")
 	out=$(grep '^mode=idle' "$WORK/idle.out")
 	stop_proc "$IDLE_PID"; IDLE_PID=""
+	# let the relay wind the held connections down (socat: 2,000 children
+	# exiting) before it is stopped and the next row starts
+	for i in $(seq 1 50); do
+		[ "$(kv "$(procstat "$RELAY_PID")" procs)" -le "$(kv "$b" procs)" ] && break
+		sleep 0.1
+	done
 	local est
 	est=$(kv "$out" established)
 	if [ -n "$est" ] && [ "$est" -gt 0 ]; then
@@ -475,6 +483,12 @@ for i in $(seq 1 50); do "$LG" probe "$SINK" 1 2>/dev/null && break; sleep 0.1; 
 "$LG" probe "$SINK" 1 || { log "run.sh: sink server did not start"; exit 1; }
 
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+MPTND_SUM=$(have_mptnd && sha256sum "$MPTND" 2>/dev/null | cut -c1-16)
+case "$LOAD_START" in
+0.[0-4]*) ;;
+*) log "run.sh: warning: load average is $LOAD_START; other work on the machine will skew the numbers" ;;
+esac
 T_START=$SECONDS
 log "run.sh: rows:$ROWS; repeat $REPEAT; work dir $WORK"
 for rep in $(seq 1 "$REPEAT"); do
@@ -486,6 +500,10 @@ if [ "$STRACE" = 1 ]; then
 	for row in $ROWS; do strace_row "$row"; done
 fi
 ELAPSED=$((SECONDS - T_START))
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ -n "$MPTND_SUM" ] && [ "$(sha256sum "$MPTND" 2>/dev/null | cut -c1-16)" != "$MPTND_SUM" ]; then
+	note "$MPTND changed during the run (rebuilt?): rows from different builds are mixed"
+fi
 
 # ------------------------------------------------------------------ report
 ver() { "$@" 2>&1 | head -1; }
@@ -506,6 +524,8 @@ report() {
 		"net.ipv4.tcp_tw_reuse=$(cat /proc/sys/net/ipv4/tcp_tw_reuse 2>/dev/null)"
 	echo
 	echo "Versions: mptnd: $MPTND_VER; $(have_haproxy && ver haproxy -v); $(have_socat && socat -V 2>/dev/null | grep -m1 'socat version'); $(have_nginx && ver nginx -v); $(ver gcc --version)"
+	echo
+	echo "Load average (1/5/15 min) before the run: $LOAD_START; after: $LOAD_END (the benchmark itself keeps about 2 busy)."
 	echo
 	echo "Sizes: bulk ${BULK_SECS}s per run, ping-pong $PP_COUNT x 64 B, cps ${CPS_SECS}s per run, $IDLE_N idle connections."
 	echo

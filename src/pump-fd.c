@@ -25,6 +25,7 @@
 #include "bridge.h"
 #include "common.h"
 #include "config.h"
+#include "log.h"
 #include "pool.h"
 #include "pump.h"
 #include "worker.h"
@@ -64,10 +65,16 @@ fd_err_is_peer(int err)
 
 /* splice failed on SRC's direction: copy from now on, pipe contents first. */
 static int
-fd_splice_fallback(struct bridge *b, struct half *src)
+fd_splice_fallback(struct bridge *b, struct half *src, int err)
 {
+	static _Thread_local struct log_ratelimit rl;
 	struct pool *pl = worker_pool(b->w);
+	unsigned long suppressed;
 
+	if (log_ratelimit_ok(&rl, 1000, &suppressed))
+		log_info("bridge %llu [%s]: splice failed on %s data (%s); copying from now on "
+		    "(%lu similar lines not logged)", (unsigned long long)b->id, b->conf->name,
+		    bridge_label(b, src), strerror(err), suppressed);
 	src->splice = false;
 	src->splice_failed = true;
 	if (src->pipe == NULL)
@@ -112,7 +119,7 @@ fd_write(struct bridge *b, struct half *src, struct half *dst)
 		} else if (n < 0 && fd_err_is_peer(errno)) {
 			fd_fail(b, dst, errno, true);
 			return STEP_CLOSED;
-		} else if (fd_splice_fallback(b, src) != 0)
+		} else if (fd_splice_fallback(b, src, errno) != 0)
 			return STEP_CLOSED;
 	}
 	if (src->buf_len > 0) {
@@ -169,7 +176,7 @@ fd_read(struct bridge *b, struct half *src)
 			fd_fail(b, src, errno, false);
 			return STEP_CLOSED;
 		}
-		return fd_splice_fallback(b, src) != 0 ? STEP_CLOSED : STEP_PROGRESS;
+		return fd_splice_fallback(b, src, errno) != 0 ? STEP_CLOSED : STEP_PROGRESS;
 	}
 	if (src->in_pipe > 0)
 		return STEP_IDLE;	/* a pipe to drain first (after a fallback) */

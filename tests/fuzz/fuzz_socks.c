@@ -21,22 +21,51 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* One decoder behind one signature. */
 typedef enum mptn_parse (*fuzz_decode_fn)(const uint8_t *, size_t, size_t *);
 
+/* A decoded address formats, and converts to a sockaddr (or name) and back. */
+static void
+fuzz_addr(const struct socks_addr *a)
+{
+	struct sockaddr_storage ss;
+	struct socks_addr back;
+	socklen_t sslen;
+	char text[300];
+
+	if (socks_wire_addr_format(a, text, sizeof text) < 0)
+		abort();
+	if (a->atyp == SOCKS_ATYP_NAME) {
+		if (socks_wire_addr_to_sockaddr(a, &ss, &sslen) != -1 ||
+		    socks_wire_addr_set_name(&back, a->name, a->port) != 0 ||
+		    back.namelen != a->namelen || memcmp(back.name, a->name, a->namelen) != 0)
+			abort();
+	} else if (socks_wire_addr_to_sockaddr(a, &ss, &sslen) != 0 ||
+	    socks_wire_addr_from_sockaddr(&back, (struct sockaddr *)&ss) != 0 ||
+	    back.port != a->port)
+		abort();
+}
+
 static enum mptn_parse
 fuzz_greeting(const uint8_t *buf, size_t len, size_t *used)
 {
 	struct socks5_greeting g;
+	uint8_t out[2];
+	enum mptn_parse rc = socks_wire_decode_greeting(buf, len, &g, used);
 
-	return socks_wire_decode_greeting(buf, len, &g, used);
+	if (rc == MPTN_DONE && (socks_wire_encode_method(out, sizeof out, g.methods[0]) != 2 ||
+	    !socks_wire_is_method_offered(&g, out[1])))
+		abort();
+	return rc;
 }
 
 static enum mptn_parse
 fuzz_userpass(const uint8_t *buf, size_t len, size_t *used)
 {
 	struct socks5_userpass up;
+	uint8_t out[2];
 	enum mptn_parse rc = socks_wire_decode_userpass(buf, len, &up, used);
 
 	if (rc == MPTN_DONE && (up.userlen == 0 || up.passwordlen == 0 ||
-	    strlen(up.user) != up.userlen || strlen(up.password) != up.passwordlen))
+	    strlen(up.user) != up.userlen || strlen(up.password) != up.passwordlen ||
+	    socks_wire_encode_userpass_reply(out, sizeof out, SOCKS5_USERPASS_SUCCESS) != 2))
 		abort();
 	return rc;
 }
@@ -54,6 +83,7 @@ fuzz_v5(const uint8_t *buf, size_t len, size_t *used)
 		abort();
 	if (rc != MPTN_DONE)
 		return rc;
+	fuzz_addr(&req.dst);
 	/* The reply carries the address in the request's layout. */
 	n = socks_wire_encode_v5_reply(out, sizeof out, SOCKS5_REP_SUCCEEDED, &req.dst);
 	if (n < 0 || (size_t)n != *used || memcmp(out + 3, buf + 3, *used - 3) != 0)
@@ -67,15 +97,14 @@ fuzz_v4(const uint8_t *buf, size_t len, size_t *used)
 	struct socks4_request req;
 	uint8_t rep = 0, out[SOCKS4_REPLY_LEN];
 	enum mptn_parse rc = socks_wire_decode_v4_request(buf, len, &req, used, &rep);
-	char text[300];
 
 	if (rc == MPTN_FAIL && rep != SOCKS4_REP_REJECTED)
 		abort();
 	if (rc != MPTN_DONE)
 		return rc;
-	if (strlen(req.userid) != req.useridlen || socks_wire_addr_format(&req.dst, text,
-	    sizeof text) < 0 || socks_wire_encode_v4_reply(out, sizeof out, SOCKS4_REP_GRANTED,
-	    &req.dst) != SOCKS4_REPLY_LEN)
+	fuzz_addr(&req.dst);
+	if (strlen(req.userid) != req.useridlen || socks_wire_encode_v4_reply(out, sizeof out,
+	    SOCKS4_REP_GRANTED, &req.dst) != SOCKS4_REPLY_LEN)
 		abort();
 	if (!req.is_4a && (memcmp(out + 2, buf + 2, 6) != 0))
 		abort();
@@ -86,9 +115,6 @@ static enum mptn_parse
 fuzz_udp(const uint8_t *buf, size_t len, size_t *used)
 {
 	struct socks5_udp_header h;
-	struct sockaddr_storage ss;
-	struct socks_addr back;
-	socklen_t sslen;
 	uint8_t out[SOCKS5_UDP_HEADER_MAX];
 	enum mptn_parse rc = socks_wire_decode_udp(buf, len, &h, used);
 	int n;
@@ -98,12 +124,7 @@ fuzz_udp(const uint8_t *buf, size_t len, size_t *used)
 	n = socks_wire_encode_udp(out, sizeof out, &h.dst);
 	if (n < 0 || (size_t)n != *used || memcmp(out + 3, buf + 3, *used - 3) != 0)
 		abort();
-	if (socks_wire_addr_to_sockaddr(&h.dst, &ss, &sslen) == 0) {
-		if (socks_wire_addr_from_sockaddr(&back, (struct sockaddr *)&ss) != 0 ||
-		    back.port != h.dst.port)
-			abort();
-	} else if (h.dst.atyp != SOCKS_ATYP_NAME)
-		abort();
+	fuzz_addr(&h.dst);
 	return rc;
 }
 
