@@ -28,7 +28,8 @@
 
 struct wl {
 	struct evconnlistener *evl;
-	struct lsock ls;		/* copy: the generation may go before its bridges */
+	struct lsock ls;		/* conf and addr; the generation may go before its bridges */
+	int fd;				/* the socket this worker accepts on */
 	struct config *cfg;
 	struct worker *w;
 	struct event *resume;
@@ -42,11 +43,13 @@ struct wlset {
 };
 
 static struct wlset *per_worker;
+static size_t listener_nworkers = 1;
 
 void
 listener_init(size_t nworkers)
 {
 	per_worker = xcalloc(nworkers, sizeof *per_worker);
+	listener_nworkers = nworkers;
 }
 
 /*
@@ -58,6 +61,39 @@ static const char *
 listener_bind_key(const struct taddr *ta)
 {
 	return strncmp(ta->label, "tls+", 4) == 0 ? ta->label + 4 : ta->label;
+}
+
+/*
+ * Bind LS's sockets: one per worker for a TRANSPORT_REUSEPORT transport
+ * (the kernel spreads connections, no hand-off needed), else one shared.
+ * A probe bind without SO_REUSEPORT first proves nobody else holds the
+ * address, which a reuseport group alone would not notice.
+ */
+static int
+listener_open(struct lsock *ls, char **cause)
+{
+	const struct transport *tp = ls->addr->tp;
+	size_t n = (tp->flags & TRANSPORT_REUSEPORT) && listener_nworkers > 1 ? listener_nworkers : 1;
+	size_t i;
+	int probe;
+
+	if (n > 1) {
+		if (tp->listen(ls->addr, false, &probe, cause) != 0)
+			return -1;
+		tp->unlisten(ls->addr, probe);
+	}
+	ls->fds = xcalloc(n, sizeof *ls->fds);
+	for (i = 0; i < n; i++) {
+		if (tp->listen(ls->addr, n > 1, &ls->fds[i], cause) != 0) {
+			while (i-- > 0)
+				tp->unlisten(ls->addr, ls->fds[i]);
+			free(ls->fds);
+			ls->fds = NULL;
+			return -1;
+		}
+	}
+	ls->nfds = n;
+	return 0;
 }
 
 struct gen *
@@ -77,20 +113,22 @@ listener_bind(struct config *cfg, struct gen *old, char **cause)
 			ls = &g->socks[g->nsocks++];
 			ls->conf = lc;
 			ls->addr = lc->listen[j];
-			ls->fd = -1;
+			ls->fds = NULL;
+			ls->nfds = 0;
 			for (k = 0; old != NULL && k < old->nsocks; k++) {
-				if (old->socks[k].fd >= 0 &&
+				if (old->socks[k].nfds > 0 &&
 				    strcmp(listener_bind_key(old->socks[k].addr),
 				    listener_bind_key(ls->addr)) == 0) {
-					ls->fd = old->socks[k].fd;
+					ls->nfds = old->socks[k].nfds;
+					ls->fds = xcalloc(ls->nfds, sizeof *ls->fds);
+					memcpy(ls->fds, old->socks[k].fds, ls->nfds * sizeof *ls->fds);
 					if (strcmp(old->socks[k].addr->text, ls->addr->text) != 0)
 						log_info("listener %s: keeping the socket of %s; new socket options "
 						    "apply at the next restart", lc->name, ls->addr->label);
 					break;
 				}
 			}
-			if (ls->fd < 0 && ls->addr->tp->listen(ls->addr, &ls->fd, cause) != 0) {
-				ls->fd = -1;
+			if (ls->nfds == 0 && listener_open(ls, cause) != 0) {
 				listener_release(g, old);
 				return NULL;
 			}
@@ -103,7 +141,7 @@ listener_bind(struct config *cfg, struct gen *old, char **cause)
 void
 listener_release(struct gen *old, struct gen *new)
 {
-	size_t i, k;
+	size_t i, j, k;
 
 	if (old == NULL)
 		return;
@@ -111,12 +149,11 @@ listener_release(struct gen *old, struct gen *new)
 		struct lsock *ls = &old->socks[i];
 		bool kept = false;
 
-		if (ls->fd < 0)
-			continue;
-		for (k = 0; new != NULL && k < new->nsocks; k++)
-			kept = kept || new->socks[k].fd == ls->fd;
-		if (!kept)
-			ls->addr->tp->unlisten(ls->addr, ls->fd);
+		for (k = 0; new != NULL && k < new->nsocks && ls->nfds > 0; k++)
+			kept = kept || (new->socks[k].nfds > 0 && new->socks[k].fds[0] == ls->fds[0]);
+		for (j = 0; !kept && j < ls->nfds; j++)
+			ls->addr->tp->unlisten(ls->addr, ls->fds[j]);
+		free(ls->fds);
 	}
 	config_unref(old->cfg);
 	free(old->socks);
@@ -171,7 +208,7 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, i
 		close(fd);
 		return;
 	}
-	to = worker_least_loaded();
+	to = wl->ls.nfds > 1 ? wl->w : worker_least_loaded();
 	if (to != wl->w && worker_load(wl->w) > worker_load(to) + LISTENER_HANDOFF_SLACK) {
 		struct handoff *h = xcalloc(1, sizeof *h);
 
@@ -249,12 +286,14 @@ attach_on_worker(struct worker *w, void *arg)
 		struct wl *wl = xcalloc(1, sizeof *wl);
 
 		wl->ls = g->socks[i];
+		wl->ls.fds = NULL;	/* owned by the generation */
+		wl->fd = g->socks[i].fds[g->socks[i].nfds > 1 ? worker_id(w) : 0];
 		wl->cfg = config_ref(g->cfg);
 		wl->w = w;
 		wl->resume = evtimer_new(worker_base(w), resume_cb, wl);
 		/* backlog 0: the transport has called listen() with its own backlog */
 		wl->evl = evconnlistener_new(worker_base(w), accept_cb, wl, LEV_OPT_CLOSE_ON_EXEC, 0,
-		    wl->ls.fd);
+		    wl->fd);
 		if (wl->evl == NULL) {
 			log_error("listener %s: cannot watch %s", wl->ls.conf->name, wl->ls.addr->text);
 			event_free(wl->resume);

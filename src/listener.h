@@ -15,10 +15,12 @@ struct lconf;
 struct taddr;
 struct worker;
 
+/* One listen address: a socket shared by the workers, or one per worker (SO_REUSEPORT). */
 struct lsock {
 	struct lconf *conf;
 	struct taddr *addr;
-	int fd;
+	int *fds;
+	size_t nfds;		/* 1, or the number of workers */
 };
 
 struct gen {

@@ -132,12 +132,12 @@ log_listeners(const struct gen *g)
 		size_t ll = strlen(g->socks[i].addr->label);
 
 		if (ll > 2 && strcmp(g->socks[i].addr->label + ll - 2, ":0") == 0 &&
-		    getsockname(g->socks[i].fd, (struct sockaddr *)&ss, &len) == 0 &&
+		    getsockname(g->socks[i].fds[0], (struct sockaddr *)&ss, &len) == 0 &&
 		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
 			snprintf(port, sizeof port, " (port %u)", ntohs(ss.ss_family == AF_INET ?
 			    ((struct sockaddr_in *)&ss)->sin_port : ((struct sockaddr_in6 *)&ss)->sin6_port));
-		log_info("listener %s: listening on %s%s", g->socks[i].conf->name,
-		    g->socks[i].addr->label, port);
+		log_info("listener %s: listening on %s%s%s", g->socks[i].conf->name,
+		    g->socks[i].addr->label, port, g->socks[i].nfds > 1 ? " (a socket per worker)" : "");
 	}
 }
 
@@ -432,6 +432,11 @@ main(int argc, char **argv)
 	ares_library_init(ARES_LIB_INIT_ALL);
 	apply_log_level(&st);
 
+	nworkers = workers_opt > 0 ? workers_opt : st.cfg->workers > 0 ? st.cfg->workers :
+	    (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nworkers < 1)
+		nworkers = 1;
+	listener_init(nworkers);
 	st.gen = listener_bind(st.cfg, NULL, &cause);
 	if (st.gen == NULL) {
 		log_error("%s", cause);
@@ -469,12 +474,7 @@ main(int argc, char **argv)
 	}
 
 	st.base = event_base_new();
-	nworkers = workers_opt > 0 ? workers_opt : st.cfg->workers > 0 ? st.cfg->workers :
-	    (size_t)sysconf(_SC_NPROCESSORS_ONLN);
-	if (nworkers < 1)
-		nworkers = 1;
 	mptn_bridges_max = bridge_limit(st.cfg, st.fd_limit);
-	listener_init(nworkers);
 	workers_start(nworkers, st.base, worker_done_cb, &st);
 	listener_attach(st.gen);
 	for (i = 0; i < MPTN_ARRAY_LEN(signals); i++) {

@@ -20,6 +20,7 @@ struct dial;
 #define TRANSPORT_KERNEL_FD	0x04	/* a plain kernel socket (splice works) */
 #define TRANSPORT_MESSAGES	0x08	/* keeps record boundaries */
 #define TRANSPORT_MULTI_STREAM	0x10	/* several ordered streams per association */
+#define TRANSPORT_REUSEPORT	0x20	/* listen() may give each worker its own socket */
 
 enum taddr_role { TADDR_LISTEN, TADDR_CONNECT };
 
@@ -52,8 +53,11 @@ struct transport {
 	/* Parse a URI's body and options for ROLE into backend state. */
 	int (*parse)(const struct uri *, enum taddr_role, void **priv, char **cause);
 	void (*free_priv)(void *);
-	/* Bind and listen (main thread); *fd is non-blocking. */
-	int (*listen)(const struct taddr *, int *fd, char **cause);
+	/*
+	 * Bind and listen (main thread); *fd is non-blocking. REUSEPORT (only
+	 * with TRANSPORT_REUSEPORT) joins a group of sockets on one address.
+	 */
+	int (*listen)(const struct taddr *, bool reuseport, int *fd, char **cause);
 	/* Close a listening socket and remove what listen created. */
 	void (*unlisten)(const struct taddr *, int fd);
 	/* Per-connection socket options on an accepted or connected fd. */

@@ -35,6 +35,8 @@ struct tcp_addr {
 	int backlog;
 	bool nodelay;
 	int v6only;			/* -1: dual stack for wildcards */
+	int defer_accept;		/* seconds of TCP_DEFER_ACCEPT, 0: off */
+	int fastopen;			/* TCP_FASTOPEN queue length, 0: off */
 };
 
 static int
@@ -66,8 +68,36 @@ tcp_set_v6only(void *priv, const char *v, char **cause)
 	return 0;
 }
 
+static int
+tcp_set_defer_accept(void *priv, const char *v, char **cause)
+{
+	uint64_t ms;
+
+	if (parse_duration(v, &ms, cause) != 0)
+		return -1;
+	if (ms > 3600 * 1000) {
+		xasprintf(cause, "at most 1h");
+		return -1;
+	}
+	((struct tcp_addr *)priv)->defer_accept = (int)((ms + 999) / 1000);
+	return 0;
+}
+
+static int
+tcp_set_fastopen(void *priv, const char *v, char **cause)
+{
+	uint64_t n;
+
+	if (parse_uint(v, 0, 65535, &n, cause) != 0)
+		return -1;
+	((struct tcp_addr *)priv)->fastopen = (int)n;
+	return 0;
+}
+
 static const struct transport_opt tcp_opts[] = {
 	{ "backlog", TOPT_LISTEN, tcp_set_backlog },
+	{ "defer-accept", TOPT_LISTEN, tcp_set_defer_accept },
+	{ "fastopen", TOPT_LISTEN, tcp_set_fastopen },
 	{ "nodelay", TOPT_BOTH, tcp_set_nodelay },
 	{ "v6only", TOPT_LISTEN, tcp_set_v6only },
 };
@@ -177,7 +207,7 @@ tcp_free_priv(void *priv)
 }
 
 static int
-tcp_listen(const struct taddr *ta, int *fdp, char **cause)
+tcp_listen(const struct taddr *ta, bool reuseport, int *fdp, char **cause)
 {
 	const struct tcp_addr *a = ta->priv;
 	int fd, one = 1;
@@ -193,6 +223,15 @@ tcp_listen(const struct taddr *ta, int *fdp, char **cause)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+		xasprintf(cause, "%s: SO_REUSEPORT: %s", ta->text, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (a->defer_accept > 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &a->defer_accept, sizeof a->defer_accept);
+	if (a->fastopen > 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &a->fastopen, sizeof a->fastopen);
 	if (a->ss.ss_family == AF_INET6) {
 		int v6only = a->v6only;
 
@@ -276,7 +315,8 @@ static const char *const mptcp_schemes[] = { "mptcp", NULL };
 const struct transport transport_tcp = {
 	.name = "tcp",
 	.schemes = tcp_schemes,
-	.flags = TRANSPORT_BYTE_STREAM | TRANSPORT_HALF_CLOSE | TRANSPORT_KERNEL_FD,
+	.flags = TRANSPORT_BYTE_STREAM | TRANSPORT_HALF_CLOSE | TRANSPORT_KERNEL_FD |
+	    TRANSPORT_REUSEPORT,
 	.parse = tcp_parse,
 	.free_priv = tcp_free_priv,
 	.listen = tcp_listen,
@@ -289,7 +329,8 @@ const struct transport transport_tcp = {
 const struct transport transport_mptcp = {
 	.name = "mptcp",
 	.schemes = mptcp_schemes,
-	.flags = TRANSPORT_BYTE_STREAM | TRANSPORT_HALF_CLOSE | TRANSPORT_KERNEL_FD,
+	.flags = TRANSPORT_BYTE_STREAM | TRANSPORT_HALF_CLOSE | TRANSPORT_KERNEL_FD |
+	    TRANSPORT_REUSEPORT,
 	.parse = mptcp_parse,
 	.free_priv = tcp_free_priv,
 	.listen = tcp_listen,

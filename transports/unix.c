@@ -220,7 +220,7 @@ unix_clear_stale(const struct taddr *ta, const struct unix_addr *a, char **cause
 }
 
 static int
-unix_listen(const struct taddr *ta, int *fdp, char **cause)
+unix_listen(const struct taddr *ta, bool reuseport, int *fdp, char **cause)
 {
 	const struct unix_addr *a = ta->priv;
 	int fd;

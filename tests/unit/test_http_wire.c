@@ -310,9 +310,9 @@ test_basic_roundtrip(void)
 			p = creds[i].password;
 		} else {
 			/* 255 and 255 (the most), then 256 and 1, then 1 and 256. */
-			size_t ul = i == MPTN_ARRAY_LEN(creds) + 2 ? 1 : 255 + (i - MPTN_ARRAY_LEN(creds));
-			size_t pl = i == MPTN_ARRAY_LEN(creds) ? 255 :
-			    i == MPTN_ARRAY_LEN(creds) + 1 ? 1 : 256;
+			size_t k = i - MPTN_ARRAY_LEN(creds);
+			size_t ul = k == 0 ? 255 : k == 1 ? 256 : 1;
+			size_t pl = k == 0 ? 255 : k == 1 ? 1 : 256;
 
 			memset(user, 'u', ul);
 			user[ul] = '\0';
@@ -326,13 +326,14 @@ test_basic_roundtrip(void)
 		hn = snprintf(head, sizeof head,
 		    "CONNECT h:1 HTTP/1.1\r\nProxy-Authorization: Basic %s\r\n\r\n", b64);
 		if (strlen(u) <= HTTP_WIRE_CRED_MAX && strlen(p) <= HTTP_WIRE_CRED_MAX)
-			snprintf(expect, sizeof expect, "1.1 h:1 fields=1 auth=basic u=%s p=%s", u, p);
+			snprintf(expect, sizeof expect, "1.1 h:1 fields=1 auth=basic u=%s p=%s",
+			    u, p);
 		else
 			snprintf(expect, sizeof expect, "1.1 h:1 fields=1 auth=invalid");
 		rc = decode_exact(head, (size_t)hn, &limits, &used, &status, sum);
 		ok(rc == MPTN_DONE && used == (size_t)hn && strcmp(sum, expect) == 0,
-		    "basic round trip %zu-byte user, %zu-byte password: '%.60s'", strlen(u), strlen(p),
-		    sum);
+		    "basic round trip %zu-byte user, %zu-byte password: '%.60s'", strlen(u),
+		    strlen(p), sum);
 	}
 }
 

@@ -46,7 +46,8 @@ dec_greeting(const uint8_t *buf, size_t len, size_t *used, uint8_t *rep, char *s
 		return rc;
 	off += (size_t)snprintf(sum, sumlen, "m=");
 	for (i = 0; i < g.nmethods && off + 4 < sumlen; i++)
-		off += (size_t)snprintf(sum + off, sumlen - off, "%s%02x", i ? "," : "", g.methods[i]);
+		off += (size_t)snprintf(sum + off, sumlen - off, "%s%02x", i ? "," : "",
+		    g.methods[i]);
 	return rc;
 }
 
@@ -230,7 +231,8 @@ test_greeting(void)
 	for (i = 0; i < MPTN_ARRAY_LEN(good); i++)
 		check_good(&greeting, good[i].msg, good[i].len, good[i].expect);
 	for (i = 0; i < MPTN_ARRAY_LEN(bad); i++)
-		check_bad(&greeting, bad[i].msg, bad[i].len, SOCKS5_METHOD_NO_ACCEPTABLE, bad[i].why);
+		check_bad(&greeting, bad[i].msg, bad[i].len, SOCKS5_METHOD_NO_ACCEPTABLE,
+		    bad[i].why);
 
 	/* All 255 methods. */
 	all[0] = 5;
@@ -238,7 +240,8 @@ test_greeting(void)
 	off = (size_t)snprintf(expect, sizeof expect, "m=");
 	for (i = 0; i < 255; i++) {
 		all[2 + i] = (uint8_t)i;
-		off += (size_t)snprintf(expect + off, sizeof expect - off, "%s%02zx", i ? "," : "", i);
+		off += (size_t)snprintf(expect + off, sizeof expect - off, "%s%02zx",
+		    i ? "," : "", i);
 	}
 	check_good(&greeting, all, sizeof all, expect);
 
@@ -624,7 +627,8 @@ test_udp_roundtrip(void)
 		    socks_wire_addr_format(&h.dst, got, sizeof got) > 0 && strcmp(got, want) == 0 &&
 		    memcmp(out + used, payload, sizeof payload) == 0,
 		    "udp header round trip %.40s (%d bytes)", want, n);
-		ok(socks_wire_encode_udp(out, (size_t)n - 1, &addrs[i]) == -1, "  needs %d bytes", n);
+		ok(socks_wire_encode_udp(out, (size_t)n - 1, &addrs[i]) == -1,
+		    "  needs %d bytes", n);
 	}
 	ok(socks_wire_encode_udp(out, sizeof out, NULL) == -1, "udp header needs an address");
 }
