@@ -16,18 +16,28 @@ log=$top/_build/check.log
 : >"$log"
 status=0
 
-echo "== gcc build + make distcheck"
-(cd _build/gcc && ../../configure -q && make -j2 >/dev/null && make -j2 distcheck) 2>&1 |
-	tee -a "$log" | grep -E '^(PASS|FAIL|ERROR|SKIP|XPASS|# )|distribution is ready|Error' || true
-[ "${PIPESTATUS[0]}" = 0 ] || status=1
+# run NAME CMD...: CMD's output goes to the log; the interesting lines to the console.
+run() {
+	local name=$1 rc
+	shift
+	echo "== $name"
+	set +e
+	("$@") 2>&1 | tee -a "$log" | grep -E '^(PASS|FAIL|ERROR|SKIP|XPASS|# )|distribution is ready|Error'
+	rc=${PIPESTATUS[0]}
+	set -e
+	[ "$rc" = 0 ] || { echo "== $name FAILED (exit $rc)"; status=1; }
+}
 
-echo "== clang + ASan/UBSan build + make check"
+gcc_build() { cd _build/gcc && ../../configure -q && make -j2 >/dev/null && make -j2 distcheck; }
+run "gcc build + make distcheck" gcc_build
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd _build/asan && ../../configure -q CC=clang --enable-sanitizers --enable-fuzzing &&
-	make -j2 >/dev/null && make -j2 check MATRIX_BYTES=$((16 * 1024 * 1024))) 2>&1 |
-	tee -a "$log" | grep -E '^(PASS|FAIL|ERROR|SKIP|XPASS|# )|Error' || true
-[ "${PIPESTATUS[0]}" = 0 ] || status=1
+asan_build() {
+	cd _build/asan && ../../configure -q CC=clang --enable-sanitizers --enable-fuzzing &&
+		make -j2 >/dev/null && MATRIX_BYTES=$((16 * 1024 * 1024)) make -j2 -k check
+}
+run "clang + ASan/UBSan build + make check" asan_build
 
 for f in $(find _build -name test-suite.log 2>/dev/null); do
 	grep -q '^FAIL\|^ERROR' "$f" && { echo "== $f"; sed -n '1,200p' "$f"; }

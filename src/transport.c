@@ -152,9 +152,9 @@ taddr_parse(const char *text, enum taddr_role role, const struct taddr_ctx *ctx,
 		if (uri_split_hostport(u.body, &host, &port, &hwhy) != 0)
 			host = NULL;
 		free(hwhy);
-		if ((profile = find_profile(ctx, tls_opts, ntls, &why)) == NULL && why != NULL)
-			goto fail_priv;
-		tls = tls_conf_new(role, host, profile, tls_opts, ntls, &why);
+		profile = find_profile(ctx, tls_opts, ntls, &why);
+		if (why == NULL)
+			tls = tls_conf_new(role, host, profile, tls_opts, ntls, &why);
 		free(host);
 		if (tls == NULL)
 			goto fail_priv;

@@ -20,6 +20,7 @@ ok(int cond, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	fflush(stdout);		/* a sanitizer report at exit must not eat the results */
 	if (!cond)
 		tap_failed++;
 }
