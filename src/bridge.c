@@ -16,7 +16,10 @@
 #include "bridge.h"
 #include "common.h"
 #include "config.h"
+#include "access.h"
+#include "addrmap.h"
 #include "dial.h"
+#include "handshake.h"
 #include "log.h"
 #include "pump.h"
 #include "transport.h"
@@ -36,8 +39,9 @@ static _Atomic uint64_t bridge_next_id = 1;
  */
 _Static_assert(sizeof(struct bridge) <= 1024, "an idle bridge must stay small");
 
+#define BRIDGE_LINGER_MS 5000	/* how long a refusal may take to reach the client */
+
 static void bridge_try_target(struct bridge *);
-static void bridge_arm_timer(struct bridge *);
 
 struct half *
 bridge_peer(struct bridge *b, struct half *h)
@@ -67,7 +71,10 @@ bridge_free_cb(evutil_socket_t unused, short what, void *arg)
 
 	half_release(b, &b->front);
 	half_release(b, &b->back);
+	handshake_free(b);
+	taddr_free(b->own_target);
 	config_unref(b->cfg);
+	free(b->close_reason);
 	free(b);
 }
 
@@ -126,6 +133,14 @@ bridge_timer_cb(evutil_socket_t unused, short what, void *arg)
 {
 	struct bridge *b = arg;
 
+	if (b->linger != NULL) {
+		bridge_close(b, b->linger);
+		return;
+	}
+	if (handshake_timer_ms(b) >= 0) {
+		handshake_timer(b);
+		return;
+	}
 	if (clock_ms() - b->active_ms >= bridge_timeout(b)) {
 		bridge_close(b, (b->front.shut || b->back.shut) ? "fin-timeout" : "idle-timeout");
 		return;
@@ -133,13 +148,21 @@ bridge_timer_cb(evutil_socket_t unused, short what, void *arg)
 	bridge_arm_timer(b);
 }
 
-/* Arm the timer for what is left of the idle (or fin) timeout. */
-static void
+/* Arm the timer: linger, handshake, or what is left of the idle (or fin) timeout. */
+void
 bridge_arm_timer(struct bridge *b)
 {
 	uint64_t limit = bridge_timeout(b), idle, left;
+	long hs_ms = handshake_timer_ms(b);
 	struct timeval tv;
 
+	if (b->linger != NULL || hs_ms >= 0) {
+		left = b->linger != NULL ? BRIDGE_LINGER_MS : (uint64_t)hs_ms;
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+		evtimer_add(&b->timer, &tv);
+		return;
+	}
 	if (limit == 0) {
 		evtimer_del(&b->timer);
 		return;
@@ -151,17 +174,39 @@ bridge_arm_timer(struct bridge *b)
 	evtimer_add(&b->timer, &tv);
 }
 
+void
+bridge_linger(struct bridge *b, const char *reason)
+{
+	b->linger = reason;
+	if (b->pump->front_pending(b) == 0)
+		bridge_close(b, reason);
+	else
+		bridge_arm_timer(b);
+}
+
+void
+bridge_after_io(struct bridge *b)
+{
+	if (b->closed)
+		return;
+	if (b->hs != NULL)
+		handshake_input(b);
+	if (!b->closed && b->linger != NULL && b->pump->front_pending(b) == 0)
+		bridge_close(b, b->linger);
+}
+
 static void
-bridge_dial_done(void *arg, int fd, const char *error)
+bridge_dial_done(void *arg, int fd, int err, const char *error)
 {
 	struct bridge *b = arg;
-	const struct taddr *ta = b->conf->target[b->target];
+	const struct taddr *ta = b->targets[b->target];
 
 	b->dial = NULL;
 	if (fd < 0) {
 		log_info("bridge %llu [%s]: target %s: %s", (unsigned long long)b->id,
 		    b->conf->name, ta->label, error);
 		snprintf(b->last_error, sizeof b->last_error, "%s", error);
+		b->last_err = err;
 		b->target++;
 		bridge_try_target(b);
 		return;
@@ -176,6 +221,8 @@ bridge_dial_done(void *arg, int fd, const char *error)
 	b->active_ms = clock_ms();
 	log_debug("bridge %llu [%s]: connected to %s (%s pump)", (unsigned long long)b->id,
 	    b->conf->name, b->back.name, b->pump->name);
+	if (b->hs != NULL)
+		handshake_connected(b, fd);
 	b->pump->kick(b);
 	if (!b->closed)
 		bridge_arm_timer(b);
@@ -190,15 +237,26 @@ bridge_try_target(struct bridge *b)
 	const struct taddr *ta;
 
 	if (lc->connect_tries > 0 && b->tries >= lc->connect_tries)
-		b->target = lc->ntarget;
-	if (b->target >= lc->ntarget) {
+		b->target = b->ntargets;
+	if (b->target >= b->ntargets) {
 		snprintf(reason, sizeof reason, "connect-failed (%s)", b->last_error);
-		bridge_close(b, reason);
+		if (b->hs != NULL) {
+			b->close_reason = xstrdup(reason);
+			handshake_failed(b, b->last_err, b->close_reason);
+		} else
+			bridge_close(b, reason);
 		return;
 	}
-	ta = lc->target[b->target];
+	ta = b->targets[b->target];
 	b->tries++;
 	b->dial = ta->tp->connect(b->w, ta, lc->connect_timeout_ms, bridge_dial_done, b);
+}
+
+void
+bridge_dial(struct bridge *b)
+{
+	b->target = 0;
+	bridge_try_target(b);
 }
 
 /* pump-fd when every address is a plain kernel stream socket, else pump-bev. */
@@ -212,6 +270,10 @@ bridge_choose_pump(const struct lconf *conf, const struct taddr *listen)
 	for (i = 0; i < conf->ntarget; i++) {
 		if (!taddr_is_kernel_stream(conf->target[i]))
 			return &pump_bev;
+	}
+	for (i = 0; i < conf->nmaps; i++) {
+		if (strncmp(conf->maps[i].tmpl, "tls+", 4) == 0)
+			return &pump_bev;	/* a gateway may reach a TLS target */
 	}
 	return &pump_fd;
 }
@@ -227,6 +289,8 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	b->cfg = config_ref(cfg);
 	b->conf = conf;
 	b->pump = bridge_choose_pump(conf, listen);
+	b->targets = conf->target;
+	b->ntargets = conf->ntarget;
 	b->started_ms = b->active_ms = clock_ms();
 	b->front.bridge = b;
 	b->back.bridge = b;
@@ -240,9 +304,25 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	listen->tp->setup(listen, fd);
 	log_debug("bridge %llu [%s]: accepted %s on %s", (unsigned long long)b->id, conf->name,
 	    b->front.name, listen->label);
+	if (conf->gateway == NULL && conf->nrules > 0) {
+		struct access_client client;
+		const char *why;
+
+		access_client_from_fd(fd, &client);
+		if (!access_check(conf->rules, conf->nrules, &client, NULL, NULL, &why)) {
+			log_info("bridge %llu [%s]: denied %s: %s", (unsigned long long)b->id, conf->name,
+			    b->front.name, why);
+			close(fd);
+			bridge_close(b, "denied");
+			return;
+		}
+	}
 	if (b->pump->attach(b, &b->front, fd) != 0) {
 		bridge_close(b, "front-error (cannot start relaying)");
 		return;
 	}
-	bridge_try_target(b);
+	if (conf->gateway != NULL)
+		handshake_start(b, fd);
+	else
+		bridge_try_target(b);
 }

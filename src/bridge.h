@@ -21,6 +21,7 @@ struct pump;
 struct taddr;
 struct worker;
 struct pipe_pair;
+struct handshake;
 
 struct half {
 	struct bridge *bridge;
@@ -58,10 +59,17 @@ struct bridge {
 	const struct lconf *conf;
 	const struct pump *pump;
 	struct half front, back;
+	struct handshake *hs;		/* a gateway's handshake, while it lasts */
+	const char *linger;		/* close with this reason once the front has our reply */
+	struct taddr *const *targets;	/* the listener's, or own_target */
+	size_t ntargets;
+	struct taddr *own_target;	/* chosen by a gateway */
 	struct dial *dial;
 	size_t target;			/* index of the target being tried */
 	size_t tries;
+	int last_err;			/* errno of the last failed dial, or DIAL_ERR_NAME */
 	char last_error[160];
+	char *close_reason;		/* a reason built at run time, kept until the free */
 	struct event timer;		/* idle/fin timeout, then the deferred free */
 	uint64_t started_ms, active_ms;
 	bool closed;
@@ -73,10 +81,19 @@ void bridge_start(struct worker *, struct config *, const struct lconf *conf,
 /* The one close path: log, stop, and free later from the loop. */
 void bridge_close(struct bridge *, const char *reason);
 
+/* Dial b->targets in order (after a gateway has set them). */
+void bridge_dial(struct bridge *);
+/* Close once the front has been sent what is queued for it (a refusal). */
+void bridge_linger(struct bridge *, const char *reason);
+/* Re-arm the bridge's timer for its current state. */
+void bridge_arm_timer(struct bridge *);
+
 /* For the pumps. */
 struct half *bridge_peer(struct bridge *, struct half *);
 const char *bridge_label(struct bridge *, struct half *);
 /* DST's write side is shut: end the bridge if both are, else start the fin timer. */
 void bridge_shut_done(struct bridge *, struct half *dst);
+/* The pump moved bytes: feed a running handshake, finish a linger. */
+void bridge_after_io(struct bridge *);
 
 #endif

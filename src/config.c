@@ -14,6 +14,10 @@
  */
 #include "config.h"
 #include "common.h"
+#include "access.h"
+#include "addrmap.h"
+#include "gateway.h"
+#include "passwd.h"
 #include "tls.h"
 #include "transport.h"
 
@@ -362,7 +366,7 @@ parse_file(struct parse_ctx *ctx, const char *file, struct stmt *into, unsigned 
 /* ---- From statements to struct config ---- */
 
 enum kw_type { KW_UINT, KW_SIZE, KW_DURATION, KW_LOGLEVEL, KW_LISTEN, KW_TARGET, KW_BLOCK,
-	KW_TLS_BLOCK, KW_SPLICE };
+	KW_TLS_BLOCK, KW_SPLICE, KW_GATEWAY, KW_RULE, KW_MAP };
 
 struct keyword {
 	const char *name;
@@ -394,6 +398,11 @@ static const struct keyword listener_keywords[] = {
 	{ "buffer", KW_SIZE, L(buffer), CONFIG_BUFFER_MIN, CONFIG_BUFFER_MAX },
 	{ "max-connections", KW_UINT, L(max_connections), 0, 10000000 },
 	{ "splice", KW_SPLICE, L(splice), 0, 0 },
+	{ "gateway", KW_GATEWAY, 0, 0, 0 },
+	{ "handshake-timeout", KW_DURATION, L(handshake_timeout_ms), 1, 0 },
+	{ "allow", KW_RULE, 0, 0, 0 },
+	{ "deny", KW_RULE, 0, 0, 0 },
+	{ "map", KW_MAP, 0, 0, 0 },
 };
 
 static const struct keyword *
@@ -522,6 +531,7 @@ lconf_new(const char *name, const char *file, unsigned line)
 	lc->buffer = UNSET;
 	lc->max_connections = UNSET;
 	lc->splice = UNSET;
+	lc->handshake_timeout_ms = UNSET;
 	return lc;
 }
 
@@ -540,6 +550,14 @@ lconf_free(struct lconf *lc)
 	free(lc->target);
 	if (lc->count != NULL && --lc->count->refs == 0)
 		free(lc->count);
+	for (i = 0; i < lc->nrules; i++)
+		access_rule_clear(&lc->rules[i]);
+	free(lc->rules);
+	for (i = 0; i < lc->nmaps; i++)
+		addrmap_rule_clear(&lc->maps[i]);
+	free(lc->maps);
+	passwd_free(lc->users);
+	free(lc->users_file);
 	free(lc->name);
 	free(lc->file);
 	free(lc);
@@ -555,6 +573,7 @@ lconf_defaults(struct lconf *lc)
 	DEF(fin_timeout_ms, CONFIG_FIN_TIMEOUT_MS);
 	DEF(buffer, CONFIG_BUFFER);
 	DEF(max_connections, 0);
+	DEF(handshake_timeout_ms, CONFIG_HANDSHAKE_TIMEOUT_MS);
 #undef DEF
 	lc->count = xcalloc(1, sizeof *lc->count);
 	lc->count->refs = 1;
@@ -574,10 +593,105 @@ config_new(const char *file)
 	return c;
 }
 
+/* `gateway socks|http-connect [{ auth password FILE }]` */
+static int
+interpret_gateway(struct parse_ctx *ctx, const struct stmt *d, struct lconf *lc)
+{
+	size_t i;
+
+	if (d->argc != 2 || (lc->gateway = gateway_find(d->argv[1])) == NULL) {
+		ctx_error(ctx, d->file, d->line, "gateway takes socks or http-connect");
+		return -1;
+	}
+	for (i = 0; i < d->nchild; i++) {
+		const struct stmt *a = &d->child[i];
+		char *why = NULL;
+
+		if (a->block || a->argc != 3 || strcmp(a->argv[0], "auth") != 0 ||
+		    strcmp(a->argv[1], "password") != 0) {
+			ctx_error(ctx, a->file, a->line, "in a gateway block: auth password FILE");
+			return -1;
+		}
+		if (lc->users != NULL) {
+			ctx_error(ctx, a->file, a->line, "auth is given twice");
+			return -1;
+		}
+		lc->users = passwd_load(a->argv[2], &why);
+		if (lc->users == NULL) {
+			ctx_error(ctx, a->file, a->line, "auth password: %s", why);
+			free(why);
+			return -1;
+		}
+		lc->users_file = xstrdup(a->argv[2]);
+	}
+	return 0;
+}
+
+bool
+lconf_is_open(const struct lconf *lc)
+{
+	size_t i;
+
+	for (i = 0; i < lc->nlisten; i++) {
+		const char *l = lc->listen[i]->label, *h;
+
+		if (strncmp(l, "tls+", 4) == 0)
+			l += 4;
+		if (strncmp(l, "tcp://", 6) != 0 && strncmp(l, "mptcp://", 8) != 0)
+			continue;	/* unix sockets are local */
+		h = strstr(l, "://") + 3;
+		if (strncmp(h, "127.", 4) != 0 && strncmp(h, "[::1]:", 6) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* A listener is a relay (targets) or a gateway (no targets), and never an open proxy. */
+static int
+lconf_check(const struct lconf *lc, char **cause)
+{
+	size_t i;
+
+	if (lc->nlisten == 0) {
+		xasprintf(cause, "listener '%s' has no listen address", lc->name);
+		return -1;
+	}
+	if (lc->gateway == NULL) {
+		if (lc->ntarget == 0) {
+			xasprintf(cause, "listener '%s' has no target", lc->name);
+			return -1;
+		}
+		if (lc->nmaps > 0 || lc->users != NULL) {
+			xasprintf(cause, "listener '%s': map and auth apply to gateway listeners", lc->name);
+			return -1;
+		}
+		for (i = 0; i < lc->nrules; i++) {
+			if (access_rule_is_per_request(&lc->rules[i])) {
+				xasprintf(cause, "listener '%s': rule '%s' needs a gateway (user, to, port)",
+				    lc->name, lc->rules[i].text);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	if (lc->ntarget > 0) {
+		xasprintf(cause, "listener '%s': a gateway takes its targets from clients; "
+		    "use map rules instead of target", lc->name);
+		return -1;
+	}
+	if (lconf_is_open(lc) && lc->users == NULL && lc->nrules == 0) {
+		xasprintf(cause, "listener '%s': a gateway reachable beyond loopback needs "
+		    "auth password FILE or allow rules (mptnd is never an open proxy)", lc->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 interpret_listener(struct parse_ctx *ctx, const struct stmt *s, struct config *c)
 {
 	struct lconf *lc;
+	char *why = NULL;
 	size_t i;
 
 	if (s->argc != 2 || !name_is_valid(s->argv[1])) {
@@ -605,11 +719,34 @@ interpret_listener(struct parse_ctx *ctx, const struct stmt *s, struct config *c
 			    d->argv[0], lc->name);
 			return -1;
 		}
-		if (d->block) {
+		if (d->block && kw->type != KW_GATEWAY) {
 			ctx_error(ctx, d->file, d->line, "'%s' does not take a block", d->argv[0]);
 			return -1;
 		}
-		if (kw->type == KW_LISTEN) {
+		if (kw->type == KW_GATEWAY) {
+			if (interpret_gateway(ctx, d, lc) != 0)
+				return -1;
+		} else if (kw->type == KW_RULE) {
+			lc->rules = xreallocarray(lc->rules, lc->nrules + 1, sizeof *lc->rules);
+			if (access_rule_parse(d->argv, d->argc, &lc->rules[lc->nrules], &why) != 0) {
+				ctx_error(ctx, d->file, d->line, "%s", why);
+				free(why);
+				return -1;
+			}
+			lc->nrules++;
+		} else if (kw->type == KW_MAP) {
+			if (d->argc != 3) {
+				ctx_error(ctx, d->file, d->line, "map takes PATTERN[:PORT] TARGET-TEMPLATE");
+				return -1;
+			}
+			lc->maps = xreallocarray(lc->maps, lc->nmaps + 1, sizeof *lc->maps);
+			if (addrmap_rule_parse(d->argv[1], d->argv[2], &lc->maps[lc->nmaps], &why) != 0) {
+				ctx_error(ctx, d->file, d->line, "%s", why);
+				free(why);
+				return -1;
+			}
+			lc->nmaps++;
+		} else if (kw->type == KW_LISTEN) {
 			if (add_addresses(ctx, d, TADDR_LISTEN, c, &lc->listen, &lc->nlisten) != 0)
 				return -1;
 		} else if (kw->type == KW_TARGET) {
@@ -618,12 +755,9 @@ interpret_listener(struct parse_ctx *ctx, const struct stmt *s, struct config *c
 		} else if (set_scalar(ctx, d, kw, lc) != 0)
 			return -1;
 	}
-	if (lc->nlisten == 0) {
-		ctx_error(ctx, s->file, s->line, "listener '%s' has no listen address", lc->name);
-		return -1;
-	}
-	if (lc->ntarget == 0) {
-		ctx_error(ctx, s->file, s->line, "listener '%s' has no target", lc->name);
+	if (lconf_check(lc, &why) != 0) {
+		ctx_error(ctx, s->file, s->line, "%s", why);
+		free(why);
 		return -1;
 	}
 	lconf_defaults(lc);
@@ -859,12 +993,20 @@ config_from_pairs(char **flags, char **values, size_t n, char **cause)
 
 	for (i = 0; i < n; i++) {
 		bool is_listen = strcmp(flags[i], "--listen") == 0;
+		bool is_gateway = strcmp(flags[i], "--gateway") == 0;
 		char *why = NULL, name[32];
-		struct taddr *ta;
+		struct taddr *ta = NULL;
 
 		if (!is_listen && lc == NULL) {
-			xasprintf(cause, "--target %s comes before any --listen", values[i]);
+			xasprintf(cause, "%s %s comes before any --listen", flags[i], values[i]);
 			goto fail;
+		}
+		if (is_gateway) {
+			if (lc->gateway != NULL || (lc->gateway = gateway_find(values[i])) == NULL) {
+				xasprintf(cause, "--gateway takes socks or http-connect, once per --listen");
+				goto fail;
+			}
+			continue;
 		}
 		ta = taddr_parse(values[i], is_listen ? TADDR_LISTEN : TADDR_CONNECT, NULL, &why);
 		if (ta == NULL) {
@@ -872,11 +1014,15 @@ config_from_pairs(char **flags, char **values, size_t n, char **cause)
 			free(why);
 			goto fail;
 		}
-		if (is_listen && lc != NULL && lc->ntarget == 0) {
+		if (is_listen && lc != NULL && lc->ntarget == 0 && lc->gateway == NULL) {
 			/* --listen A --listen B --target T: one listener on A and B */
 			lc->listen = xreallocarray(lc->listen, lc->nlisten + 1, sizeof *lc->listen);
 			lc->listen[lc->nlisten++] = ta;
 		} else if (is_listen) {
+			if (lc != NULL && lconf_check(lc, cause) != 0) {
+				taddr_free(ta);
+				goto fail;
+			}
 			snprintf(name, sizeof name, "cli%zu", c->nlisteners + 1);
 			lc = lconf_new(name, "command line", 0);
 			c->listeners = xreallocarray(c->listeners, c->nlisteners + 1, sizeof *c->listeners);
@@ -888,10 +1034,12 @@ config_from_pairs(char **flags, char **values, size_t n, char **cause)
 			lc->target[lc->ntarget++] = ta;
 		}
 	}
-	if (lc != NULL && lc->ntarget == 0) {
-		xasprintf(cause, "--listen %s has no --target", lc->listen[0]->text);
+	if (lc != NULL && lc->ntarget == 0 && lc->gateway == NULL) {
+		xasprintf(cause, "--listen %s has no --target (or --gateway)", lc->listen[0]->text);
 		goto fail;
 	}
+	if (lc != NULL && lconf_check(lc, cause) != 0)
+		goto fail;
 	for (i = 0; i < c->nlisteners; i++)
 		lconf_defaults(c->listeners[i]);
 	if (config_finish(c, cause) != 0)
@@ -1014,16 +1162,38 @@ config_dump(const struct config *c, FILE *f)
 		fprintf(f, "\tbuffer %llu\n", (unsigned long long)lc->buffer);
 		fprintf(f, "\tmax-connections %llu\n", (unsigned long long)lc->max_connections);
 		fprintf(f, "\tsplice %s\n", splices[lc->splice]);
+		if (lc->gateway != NULL) {
+			if (lc->users_file != NULL)
+				fprintf(f, "\tgateway %s { auth password %s }\n", lc->gateway->name,
+				    lc->users_file);
+			else
+				fprintf(f, "\tgateway %s\n", lc->gateway->name);
+			fprintf(f, "\t");
+			dump_duration(f, "handshake-timeout", lc->handshake_timeout_ms);
+		}
+		for (j = 0; j < lc->nrules; j++)
+			fprintf(f, "\t%s\n", lc->rules[j].text);
+		for (j = 0; j < lc->nmaps; j++) {
+			if (lc->maps[j].port < 0)
+				fprintf(f, "\tmap %s %s\n", lc->maps[j].pattern, lc->maps[j].tmpl);
+			else
+				fprintf(f, "\tmap %s:%d %s\n", lc->maps[j].pattern, lc->maps[j].port,
+				    lc->maps[j].tmpl);
+		}
 		fprintf(f, "}\n");
 	}
 }
 
 const char config_default_text[] =
     "# mptnd's embedded default configuration (mptnd(8), DEFAULT CONFIGURATION).\n"
-    "# Loopback only: the local SSH server, reachable over TCP on IPv4 and IPv6\n"
-    "# and over Multipath TCP, through one bridge.\n"
-    "listener local-ssh {\n"
-    "\tlisten tcp://127.0.0.1:2222 tcp://[::1]:2222 mptcp://127.0.0.1:2223\n"
-    "\ttarget tcp://localhost:22\n"
-    "\tconnect-timeout 5s\n"
+    "# Loopback only, like ssh -D: a SOCKS 4/4a/5 gateway on port 1080 and an\n"
+    "# HTTP CONNECT gateway on port 8080, for local clients only (no allow rules:\n"
+    "# loopback and same-uid clients).\n"
+    "listener socks {\n"
+    "\tlisten tcp://127.0.0.1:1080 tcp://[::1]:1080\n"
+    "\tgateway socks\n"
+    "}\n"
+    "listener http {\n"
+    "\tlisten tcp://127.0.0.1:8080 tcp://[::1]:8080\n"
+    "\tgateway http-connect\n"
     "}\n";

@@ -18,6 +18,10 @@
 
 struct taddr;
 struct tls_profile;
+struct gateway;
+struct passwd_db;
+struct access_rule;
+struct addrmap_rule;
 
 /* A connection counter shared by every generation of one listener name. */
 struct lcount {
@@ -43,6 +47,15 @@ struct lconf {
 	uint64_t max_connections;	/* 0: only the global limit */
 	uint64_t splice;		/* enum config_splice */
 	struct lcount *count;
+	/* gateways: the target comes from the client */
+	const struct gateway *gateway;	/* NULL: relay to `target` */
+	struct passwd_db *users;	/* gateway auth password FILE */
+	char *users_file;
+	uint64_t handshake_timeout_ms;
+	struct access_rule *rules;	/* allow / deny, in order */
+	size_t nrules;
+	struct addrmap_rule *maps;	/* map, in order */
+	size_t nmaps;
 };
 
 struct config {
@@ -65,6 +78,7 @@ struct config {
 #define CONFIG_IDLE_TIMEOUT_MS		(3600 * 1000)
 #define CONFIG_FIN_TIMEOUT_MS		(30 * 1000)
 #define CONFIG_DRAIN_TIMEOUT_MS		(10 * 1000)
+#define CONFIG_HANDSHAKE_TIMEOUT_MS	(10 * 1000)
 #define CONFIG_BUFFER			(128 * 1024)
 #define CONFIG_BUFFER_MIN		4096
 #define CONFIG_BUFFER_MAX		(64 * 1024 * 1024)
@@ -84,6 +98,8 @@ struct config *config_load_text(const char *name, const char *text, char **cause
  * flags after them are its targets in order.
  */
 struct config *config_from_pairs(char **flags, char **values, size_t n, char **cause);
+/* Is the listener open to clients beyond this machine (a non-loopback IP address)? */
+bool lconf_is_open(const struct lconf *);
 
 /* Set every listener's splice mode (mptnd --splice). */
 void config_force_splice(struct config *, enum config_splice);

@@ -41,6 +41,7 @@ struct dial {
 	struct event *deadline;
 	struct event *report;		/* delivers the result from the loop */
 	int result_fd;
+	int last_err;
 	char error[160];
 };
 
@@ -85,10 +86,11 @@ dial_stop_all(struct dial *d)
 }
 
 static void
-dial_finish(struct dial *d, int fd, const char *error)
+dial_finish(struct dial *d, int fd, int err, const char *error)
 {
 	dial_stop_all(d);
 	d->result_fd = fd;
+	d->last_err = err;
 	if (error != NULL && error != d->error)
 		snprintf(d->error, sizeof d->error, "%s", error);
 	event_active(d->report, EV_TIMEOUT, 0);
@@ -100,13 +102,13 @@ dial_report_cb(evutil_socket_t unused, short what, void *arg)
 	struct dial *d = arg;
 	dial_cb cb = d->cb;
 	void *cbarg = d->arg;
-	int fd = d->result_fd;
+	int fd = d->result_fd, err = d->last_err;
 	char error[sizeof d->error];
 
 	memcpy(error, d->error, sizeof error);
 	d->result_fd = -1;
 	dial_cancel(d);
-	cb(cbarg, fd, fd >= 0 ? NULL : error);
+	cb(cbarg, fd, err, fd >= 0 ? NULL : error);
 }
 
 static void
@@ -126,10 +128,11 @@ dial_attempt_cb(evutil_socket_t fd, short what, void *arg)
 		a->ev = NULL;
 		a->fd = -1;
 		d->live--;
-		dial_finish(d, won, NULL);
+		dial_finish(d, won, 0, NULL);
 		return;
 	}
 	snprintf(d->error, sizeof d->error, "%s", strerror(err));
+	d->last_err = err;
 	dial_attempt_close(a);
 	dial_try_next(d);
 }
@@ -147,10 +150,12 @@ dial_try_next(struct dial *d)
 		fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, d->protocol);
 		if (fd < 0) {
 			snprintf(d->error, sizeof d->error, "socket: %s", strerror(errno));
+			d->last_err = errno;
 			continue;
 		}
 		if (connect(fd, (struct sockaddr *)ss, sslen) != 0 && errno != EINPROGRESS) {
 			snprintf(d->error, sizeof d->error, "%s", strerror(errno));
+			d->last_err = errno;
 			close(fd);
 			continue;
 		}
@@ -168,7 +173,8 @@ dial_try_next(struct dial *d)
 		return;
 	}
 	if (d->live == 0)
-		dial_finish(d, -1, d->error[0] != '\0' ? d->error : "no address to connect to");
+		dial_finish(d, -1, d->last_err != 0 ? d->last_err : EHOSTUNREACH,
+		    d->error[0] != '\0' ? d->error : "no address to connect to");
 }
 
 static void
@@ -180,7 +186,7 @@ dial_stagger_cb(evutil_socket_t unused, short what, void *arg)
 static void
 dial_deadline_cb(evutil_socket_t unused, short what, void *arg)
 {
-	dial_finish(arg, -1, "connect timeout");
+	dial_finish(arg, -1, ETIMEDOUT, "connect timeout");
 }
 
 static void
@@ -194,7 +200,7 @@ dial_resolved(void *arg, const struct sockaddr_storage *addrs, size_t n, const c
 		char why[160];
 
 		snprintf(why, sizeof why, "name lookup failed: %s", error);
-		dial_finish(d, -1, why);
+		dial_finish(d, -1, DIAL_ERR_NAME, why);
 		return;
 	}
 	for (i = 0; i < n && i < DIAL_MAX_CANDIDATES; i++) {

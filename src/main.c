@@ -8,6 +8,7 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "passwd.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -50,12 +51,15 @@ usage(FILE *f)
 	    "usage: mptnd [-tvq] [-f FILE] [-w N] [--splice on|off|auto] [--daemon] [--pidfile FILE]\n"
 	    "             [--log stderr|syslog]\n"
 	    "       mptnd [options] --listen URI --target URI [--target URI ...] [--listen ...]\n"
+	    "       mptnd [options] --listen URI --gateway socks|http-connect [--listen ...]\n"
 	    "       mptnd --version | --help\n"
 	    "\n"
 	    "  -f, --config FILE   run the configuration in FILE (mptnd.conf(5))\n"
 	    "  -t, --test          check the configuration and exit (0 if valid, 1 if not)\n"
 	    "      --listen URI    accept on URI (consecutive --listen flags share targets)\n"
 	    "      --target URI    relay to URI; the targets after a --listen are tried in order\n"
+	    "      --gateway NAME  instead of targets: socks (SOCKS 4, 4a, 5) or http-connect\n"
+	    "      --hash-password USER  read a password on stdin, print a password file line\n"
 	    "  -w, --workers N     worker threads (default: one per CPU)\n"
 	    "  -v, --verbose       more logging (repeat for debug); -q, --quiet: warnings only\n"
 	    "      --daemon        detach and log to syslog (unless --log stderr)\n"
@@ -292,7 +296,36 @@ daemonize(bool keep_stderr)
 	return 0;
 }
 
-enum { OPT_LISTEN = 256, OPT_TARGET, OPT_DAEMON, OPT_PIDFILE, OPT_LOG, OPT_VERSION, OPT_SPLICE };
+/* mptnd --hash-password USER: read a password on stdin, print a password file line. */
+static int
+hash_password(const char *user)
+{
+	char pw[1024], *line;
+	size_t n;
+
+	if (fgets(pw, sizeof pw, stdin) == NULL) {
+		fprintf(stderr, "mptnd: --hash-password: no password on standard input\n");
+		return 1;
+	}
+	n = strlen(pw);
+	while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+		pw[--n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "mptnd: --hash-password: the password is empty\n");
+		return 1;
+	}
+	line = passwd_make_line(user, pw);
+	OPENSSL_cleanse(pw, sizeof pw);
+	if (line == NULL) {
+		fprintf(stderr, "mptnd: --hash-password: '%s' is not a user name (no ':')\n", user);
+		return 1;
+	}
+	printf("%s\n", line);
+	free(line);
+	return 0;
+}
+
+enum { OPT_LISTEN = 256, OPT_TARGET, OPT_GATEWAY, OPT_HASH_PASSWORD, OPT_DAEMON, OPT_PIDFILE, OPT_LOG, OPT_VERSION, OPT_SPLICE };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'f' },
@@ -303,6 +336,8 @@ static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "gateway", required_argument, NULL, OPT_GATEWAY },
+	{ "hash-password", required_argument, NULL, OPT_HASH_PASSWORD },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -352,11 +387,15 @@ main(int argc, char **argv)
 			return 0;
 		case OPT_LISTEN:
 		case OPT_TARGET:
+		case OPT_GATEWAY:
 			pair_flags = xreallocarray(pair_flags, npairs + 1, sizeof *pair_flags);
 			pair_values = xreallocarray(pair_values, npairs + 1, sizeof *pair_values);
-			pair_flags[npairs] = c == OPT_LISTEN ? "--listen" : "--target";
+			pair_flags[npairs] = c == OPT_LISTEN ? "--listen" : c == OPT_TARGET ? "--target" :
+			    "--gateway";
 			pair_values[npairs++] = optarg;
 			break;
+		case OPT_HASH_PASSWORD:
+			return hash_password(optarg);
 		case OPT_DAEMON:
 			daemon_mode = true;
 			break;

@@ -117,6 +117,7 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 	struct bridge *b = arg;
 
 	bev_pump(b, bev_half(b, bev));
+	bridge_after_io(b);
 }
 
 /* DST's output fell to the low watermark (half the buffer) or drained. */
@@ -135,6 +136,8 @@ bev_write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (src->eof && left == 0)
 		bev_shut(b, dst);
+	else if (dst == &b->front)
+		bridge_after_io(b);
 }
 
 /* A TLS half finished its handshake. */
@@ -199,6 +202,7 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF) {
 		h->eof = true;
 		bev_pump(b, h);
+		bridge_after_io(b);
 	}
 }
 
@@ -264,10 +268,43 @@ bev_release(struct half *h)
 	bufferevent_free(h->bev);
 }
 
+static size_t
+bev_peek(struct half *front, const unsigned char **data)
+{
+	struct evbuffer *in = bufferevent_get_input(front->bev);
+	size_t len = evbuffer_get_length(in);
+
+	*data = len > 0 ? evbuffer_pullup(in, -1) : (const unsigned char *)"";
+	return len;
+}
+
+static void
+bev_consume(struct half *front, size_t n)
+{
+	evbuffer_drain(bufferevent_get_input(front->bev), n);
+}
+
+static void
+bev_reply(struct bridge *b, const void *data, size_t len)
+{
+	if (len > 0)
+		bufferevent_write(b->front.bev, data, len);
+}
+
+static size_t
+bev_front_pending(struct bridge *b)
+{
+	return b->front.bev != NULL ? evbuffer_get_length(bufferevent_get_output(b->front.bev)) : 0;
+}
+
 const struct pump pump_bev = {
 	.name = "bev",
 	.attach = bev_attach,
 	.kick = bev_kick,
 	.stop = bev_stop,
 	.release = bev_release,
+	.peek = bev_peek,
+	.consume = bev_consume,
+	.reply = bev_reply,
+	.front_pending = bev_front_pending,
 };

@@ -148,7 +148,7 @@ fd_read(struct bridge *b, struct half *src)
 	uint32_t cap = (uint32_t)b->conf->buffer, room;
 	ssize_t n;
 
-	if (src->splice && src->buf_len == 0) {
+	if (src->splice && src->buf_len == 0 && !(src == &b->front && b->hs != NULL)) {
 		if (src->pipe == NULL && (src->pipe = pool_pipe_get(pl, cap)) == NULL) {
 			src->splice = false;	/* no pipe now (fd limit): copy this time */
 			return STEP_PROGRESS;
@@ -262,6 +262,7 @@ fd_run(struct bridge *b)
 	}
 	if (b->front.bytes + b->back.bytes != before)
 		b->active_ms = clock_ms();
+	bridge_after_io(b);
 }
 
 static void
@@ -317,10 +318,61 @@ fd_release(struct half *h)
 	close(h->fd);
 }
 
+static size_t
+fd_peek(struct half *front, const unsigned char **data)
+{
+	*data = front->buf != NULL ? (const unsigned char *)front->buf + front->buf_off :
+	    (const unsigned char *)"";
+	return front->buf_len;
+}
+
+static void
+fd_consume(struct half *front, size_t n)
+{
+	front->buf_off += (uint32_t)n;
+	front->buf_len -= (uint32_t)n;
+	if (front->buf_len == 0)
+		front->buf_off = 0;
+}
+
+/* Bytes for the front travel in the back's direction buffer, ahead of the back's data. */
+static void
+fd_reply(struct bridge *b, const void *data, size_t len)
+{
+	struct half *back = &b->back;
+	uint32_t cap = (uint32_t)b->conf->buffer;
+
+	if (len == 0)
+		return;
+	if (back->buf == NULL) {
+		back->buf = pool_buf_get(worker_pool(b->w), cap);
+		back->buf_off = back->buf_len = 0;
+	}
+	if (back->buf_off > 0) {
+		memmove(back->buf, back->buf + back->buf_off, back->buf_len);
+		back->buf_off = 0;
+	}
+	if (len > cap - back->buf_len)
+		len = cap - back->buf_len;	/* replies are far smaller than any buffer */
+	memcpy(back->buf + back->buf_len, data, len);
+	back->buf_len += (uint32_t)len;
+	event_active(&b->front.ev, 0, 0);	/* fd_run sends it */
+}
+
+static size_t
+fd_front_pending(struct bridge *b)
+{
+	return b->back.buf_len + b->back.in_pipe;
+}
+
 const struct pump pump_fd = {
 	.name = "fd",
 	.attach = fd_attach,
 	.kick = fd_kick,
 	.stop = fd_stop,
 	.release = fd_release,
+	.peek = fd_peek,
+	.consume = fd_consume,
+	.reply = fd_reply,
+	.front_pending = fd_front_pending,
 };

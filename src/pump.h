@@ -19,6 +19,13 @@ struct pump {
 	void (*stop)(struct half *);
 	/* Free H's pump resources and close its fd. */
 	void (*release)(struct half *);
+	/* The front's bytes not relayed yet (a handshake reads them in place). */
+	size_t (*peek)(struct half *front, const unsigned char **data);
+	void (*consume)(struct half *front, size_t n);
+	/* Queue bytes for the front, ahead of anything from the back. */
+	void (*reply)(struct bridge *, const void *data, size_t len);
+	/* Bytes still queued for the front. */
+	size_t (*front_pending)(struct bridge *);
 };
 
 extern const struct pump pump_bev;	/* bufferevents: TLS and layered halves */

@@ -43,8 +43,13 @@ struct taddr_ctx {
 	size_t nprofiles;
 };
 
-/* Completion of a connect: fd >= 0 and error NULL, or fd -1 and a reason. */
-typedef void (*dial_cb)(void *arg, int fd, const char *error);
+/*
+ * Completion of a connect: fd >= 0 and error NULL, or fd -1, ERR (an errno
+ * value: ECONNREFUSED, ETIMEDOUT for the connect timeout, ...; or
+ * DIAL_ERR_NAME when the name did not resolve) and a reason for logs.
+ */
+typedef void (*dial_cb)(void *arg, int fd, int err, const char *error);
+#define DIAL_ERR_NAME (-1)
 
 struct transport {
 	const char *name;

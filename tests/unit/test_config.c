@@ -125,7 +125,7 @@ test_good(void)
 	config_unref(c);
 
 	c = config_load_text("(default)", config_default_text, &cause);
-	ok(c != NULL && c->nlisteners == 1, "the embedded default config parses");
+	ok(c != NULL && c->nlisteners == 2 && c->listeners[0]->gateway != NULL, "the embedded default config parses: two gateways");
 	config_unref(c);
 }
 

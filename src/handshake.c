@@ -1,0 +1,207 @@
+/*
+ * handshake.c - a bridge's gateway phase. Stages: READING (the client's
+ * request; the handshake timeout runs from accept, whatever the client
+ * sends), DELAY (a wrong password waits HANDSHAKE_AUTH_DELAY_MS before its
+ * refusal), DIALING (the request is decided and being connected). Replies
+ * go through the pump ahead of any relayed byte; what the client sent after
+ * its request stays in the front's buffer and is relayed as payload.
+ */
+#include "handshake.h"
+#include "access.h"
+#include "addrmap.h"
+#include "bridge.h"
+#include "common.h"
+#include "config.h"
+#include "gateway.h"
+#include "log.h"
+#include "pump.h"
+#include "transport.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define HANDSHAKE_AUTH_DELAY_MS 1000
+
+enum hs_stage { HS_READING, HS_DELAY, HS_DIALING, HS_REFUSED };
+
+struct handshake {
+	enum hs_stage stage;
+	void *session;
+	struct access_client client;
+	struct gw_request req;
+	struct gw_out delayed;
+};
+
+void
+handshake_start(struct bridge *b, int fd)
+{
+	struct handshake *hs = xcalloc(1, sizeof *hs);
+
+	hs->session = xcalloc(1, b->conf->gateway->session_size);
+	access_client_from_fd(fd, &hs->client);
+	b->hs = hs;
+	bridge_arm_timer(b);
+}
+
+void
+handshake_free(struct bridge *b)
+{
+	if (b->hs == NULL)
+		return;
+	free(b->hs->session);
+	free(b->hs);
+	b->hs = NULL;
+}
+
+bool
+handshake_is_reading(const struct bridge *b)
+{
+	return b->hs != NULL && (b->hs->stage == HS_READING || b->hs->stage == HS_DELAY);
+}
+
+static void
+handshake_refuse(struct bridge *b, enum gw_outcome outcome, const char *reason)
+{
+	struct gw_out out = { .len = 0 };
+
+	b->hs->stage = HS_REFUSED;
+	b->conf->gateway->reply(b->hs->session, outcome, NULL, &out);
+	b->pump->reply(b, out.data, out.len);
+	bridge_linger(b, reason);
+}
+
+/* The request is complete: rules, mapping, then dial. */
+static void
+handshake_decide(struct bridge *b)
+{
+	struct handshake *hs = b->hs;
+	struct access_dest dest = { hs->req.host, hs->req.port };
+	const char *why;
+	char *uri, *cause = NULL;
+
+	if (!access_check(b->conf->rules, b->conf->nrules, &hs->client,
+	    hs->req.user[0] ? hs->req.user : NULL, &dest, &why)) {
+		log_info("bridge %llu [%s]: denied %s %s:%u for %s%s%s: %s", (unsigned long long)b->id,
+		    b->conf->name, hs->req.proto, hs->req.host, hs->req.port, b->front.name,
+		    hs->req.user[0] ? " user " : "", hs->req.user, why);
+		handshake_refuse(b, GW_DENIED, "denied");
+		return;
+	}
+	uri = addrmap_apply(b->conf->maps, b->conf->nmaps, hs->req.host, hs->req.port, &cause);
+	if (uri != NULL) {
+		b->own_target = taddr_parse(uri, TADDR_CONNECT, NULL, &cause);
+	}
+	if (uri == NULL || b->own_target == NULL) {
+		log_info("bridge %llu [%s]: %s %s:%u: %s", (unsigned long long)b->id, b->conf->name,
+		    hs->req.proto, hs->req.host, hs->req.port, cause);
+		free(cause);
+		free(uri);
+		handshake_refuse(b, GW_HOST_UNREACHABLE, "bad-destination");
+		return;
+	}
+	log_debug("bridge %llu [%s]: %s %s:%u%s%s -> %s", (unsigned long long)b->id, b->conf->name,
+	    hs->req.proto, hs->req.host, hs->req.port, hs->req.user[0] ? " user " : "",
+	    hs->req.user, uri);
+	free(uri);
+	b->targets = &b->own_target;
+	b->ntargets = 1;
+	hs->stage = HS_DIALING;
+	bridge_arm_timer(b);
+	bridge_dial(b);
+}
+
+void
+handshake_input(struct bridge *b)
+{
+	struct handshake *hs = b->hs;
+	struct gw_env env = { b->conf->users };
+	struct gw_out out = { .len = 0 };
+	const unsigned char *data;
+	size_t len, used = 0;
+	enum gw_step step;
+
+	if (hs == NULL || hs->stage != HS_READING)
+		return;
+	len = b->pump->peek(&b->front, &data);
+	step = b->conf->gateway->feed(hs->session, &env, data, len, &used, &out, &hs->req);
+	b->pump->consume(&b->front, used);
+	switch (step) {
+	case GW_STEP_MORE:
+		if (out.len > 0)
+			b->pump->reply(b, out.data, out.len);
+		if (b->front.eof)
+			bridge_close(b, "front-closed-in-handshake");
+		else if (len - used >= b->conf->buffer)
+			bridge_close(b, "request-too-large");
+		return;
+	case GW_STEP_REJECT:
+		if (hs->req.auth_failed) {
+			log_info("bridge %llu [%s]: authentication failed for user '%s' from %s",
+			    (unsigned long long)b->id, b->conf->name, hs->req.user, b->front.name);
+			hs->delayed = out;
+			hs->stage = HS_DELAY;
+			bridge_arm_timer(b);
+			return;
+		}
+		log_info("bridge %llu [%s]: %s gateway refused the request from %s",
+		    (unsigned long long)b->id, b->conf->name, b->conf->gateway->name, b->front.name);
+		hs->stage = HS_REFUSED;
+		b->pump->reply(b, out.data, out.len);
+		bridge_linger(b, "gateway-refused");
+		return;
+	case GW_STEP_CONNECT:
+		if (out.len > 0)
+			b->pump->reply(b, out.data, out.len);
+		handshake_decide(b);
+		return;
+	}
+}
+
+long
+handshake_timer_ms(const struct bridge *b)
+{
+	uint64_t elapsed;
+
+	if (b->hs == NULL || b->hs->stage == HS_DIALING || b->hs->stage == HS_REFUSED)
+		return -1;
+	if (b->hs->stage == HS_DELAY)
+		return HANDSHAKE_AUTH_DELAY_MS;
+	elapsed = clock_ms() - b->started_ms;
+	return elapsed >= b->conf->handshake_timeout_ms ? 0 :
+	    (long)(b->conf->handshake_timeout_ms - elapsed);
+}
+
+void
+handshake_timer(struct bridge *b)
+{
+	struct handshake *hs = b->hs;
+
+	if (hs->stage == HS_DELAY) {
+		hs->stage = HS_REFUSED;
+		b->pump->reply(b, hs->delayed.data, hs->delayed.len);
+		bridge_linger(b, "auth-failed");
+		return;
+	}
+	bridge_close(b, "handshake-timeout");
+}
+
+void
+handshake_connected(struct bridge *b, int fd)
+{
+	struct sockaddr_storage bound;
+	socklen_t len = sizeof bound;
+	struct gw_out out = { .len = 0 };
+
+	if (getsockname(fd, (struct sockaddr *)&bound, &len) != 0)
+		bound.ss_family = AF_UNSPEC;
+	b->conf->gateway->reply(b->hs->session, GW_OK, &bound, &out);
+	b->pump->reply(b, out.data, out.len);
+	handshake_free(b);
+}
+
+void
+handshake_failed(struct bridge *b, int err, const char *reason)
+{
+	handshake_refuse(b, gateway_outcome(err), reason);
+}

@@ -1,0 +1,28 @@
+/*
+ * handshake.h - the gateway phase of a bridge: feed the client's bytes to
+ * the listener's gateway, apply access rules and address mapping to what
+ * it asks for, dial, and answer in the gateway's own protocol.
+ */
+#ifndef MPTN_HANDSHAKE_H
+#define MPTN_HANDSHAKE_H
+
+#include <stdbool.h>
+
+struct bridge;
+
+/* Start the gateway phase on a bridge whose front is attached. */
+void handshake_start(struct bridge *, int fd);
+/* New bytes (or EOF) from the front. */
+void handshake_input(struct bridge *);
+/* Is the client still sending its request (the handshake timeout runs)? */
+bool handshake_is_reading(const struct bridge *);
+/* Milliseconds until the handshake's next deadline, or -1 when none runs. */
+long handshake_timer_ms(const struct bridge *);
+/* The timer fired: a delayed refusal is due, or the handshake took too long. */
+void handshake_timer(struct bridge *);
+/* The dial ended: FD connected, or ERR (errno / DIAL_ERR_NAME) with REASON. */
+void handshake_connected(struct bridge *, int fd);
+void handshake_failed(struct bridge *, int err, const char *reason);
+void handshake_free(struct bridge *);
+
+#endif
