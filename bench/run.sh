@@ -269,7 +269,7 @@ start_relay() {
 		*-unix) listen_uri=unix:$sock ;;
 		*) listen_uri=tcp://127.0.0.1:$RELAY_PORT ;;
 		esac
-		RELAY_CMD="$MPTND --listen $listen_uri --target tcp://127.0.0.1:$SINK_PORT"
+		RELAY_CMD="$MPTND_RUN --listen $listen_uri --target tcp://127.0.0.1:$SINK_PORT"
 		;;
 	haproxy-*)
 		have_haproxy || return 1
@@ -318,6 +318,13 @@ start_relay() {
 		if "$LG" probe "$RELAY_ADDR" 2 2>/dev/null; then ok=1; break; fi
 		sleep 0.1
 	done
+	if [ $ok != 1 ] && [ "${RELAY_CMD%% *}" = "$WORK/mptnd-snapshot" ]; then
+		stop_proc "$RELAY_PID"; RELAY_PID=""
+		log "run.sh: the mptnd snapshot did not start; using $MPTND itself"
+		MPTND_RUN=$MPTND
+		start_relay "$row"
+		return $?
+	fi
 	if [ $ok != 1 ]; then
 		log "run.sh: $row did not come up: $RELAY_CMD"
 		tail -5 "$rlog" >&2
@@ -485,6 +492,22 @@ for i in $(seq 1 50); do "$LG" probe "$SINK" 1 2>/dev/null && break; sleep 0.1; 
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 MPTND_SUM=$(have_mptnd && sha256sum "$MPTND" 2>/dev/null | cut -c1-16)
+# Run a snapshot of the binary, so a rebuild during the run cannot mix builds
+# (falls back to the original if the copy does not start, e.g. if it looks
+# for files next to itself).
+MPTND_RUN=$MPTND
+if have_mptnd && cp "$MPTND" "$WORK/mptnd-snapshot" 2>/dev/null; then
+	MPTND_RUN=$WORK/mptnd-snapshot
+fi
+MPTND_VER="not run"
+if have_mptnd; then
+	MPTND_VER=$(timeout 2 "$MPTND_RUN" --version 2>&1 </dev/null | head -1)
+	if git -C "$(dirname "$MPTND")" rev-parse --short HEAD >/dev/null 2>&1; then
+		MPTND_VER="$MPTND_VER (git $(git -C "$(dirname "$MPTND")" rev-parse --short HEAD 2>/dev/null)$(git -C "$(dirname "$MPTND")" diff --quiet HEAD 2>/dev/null || echo ', dirty'))"
+	fi
+	MPTND_VER="$MPTND_VER, sha256 $MPTND_SUM…"
+fi
+
 case "$LOAD_START" in
 0.[0-4]*) ;;
 *) log "run.sh: warning: load average is $LOAD_START; other work on the machine will skew the numbers" ;;
@@ -502,19 +525,15 @@ fi
 ELAPSED=$((SECONDS - T_START))
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ -n "$MPTND_SUM" ] && [ "$(sha256sum "$MPTND" 2>/dev/null | cut -c1-16)" != "$MPTND_SUM" ]; then
-	note "$MPTND changed during the run (rebuilt?): rows from different builds are mixed"
+	if [ "$MPTND_RUN" = "$MPTND" ]; then
+		note "$MPTND changed during the run (rebuilt?): rows from different builds are mixed"
+	else
+		note "$MPTND was rebuilt during the run; the numbers are for the snapshot taken at the start (sha256 $MPTND_SUM…)"
+	fi
 fi
 
 # ------------------------------------------------------------------ report
 ver() { "$@" 2>&1 | head -1; }
-MPTND_VER="not run"
-if have_mptnd; then
-	MPTND_VER=$(timeout 2 "$MPTND" --version 2>&1 </dev/null | head -1)
-	if git -C "$(dirname "$MPTND")" rev-parse --short HEAD >/dev/null 2>&1; then
-		MPTND_VER="$MPTND_VER (git $(git -C "$(dirname "$MPTND")" rev-parse --short HEAD 2>/dev/null)$(git -C "$(dirname "$MPTND")" diff --quiet HEAD 2>/dev/null || echo ', dirty'))"
-	fi
-fi
-
 report() {
 	echo "## Benchmark results ($START_DATE)"
 	echo

@@ -22,7 +22,7 @@ run() {
 	shift
 	echo "== $name"
 	set +e
-	("$@") 2>&1 | tee -a "$log" | grep -E '^(PASS|FAIL|ERROR|SKIP|XPASS|# )|distribution is ready|Error'
+	("$@") 2>&1 | tee -a "$log" | grep -aE '^(PASS|FAIL|ERROR|SKIP|XPASS|# )|distribution is ready|Error'
 	rc=${PIPESTATUS[0]}
 	set -e
 	[ "$rc" = 0 ] || { echo "== $name FAILED (exit $rc)"; status=1; }

@@ -9,6 +9,10 @@
 #
 # Environment: MPTND (daemon binary), TPEER (test peer), srcdir; defaults
 # point into the build tree next to this file.  KEEP_TMP=1 keeps $T.
+# SPLICE (off|on|auto): when set, start_mptnd passes `--splice $SPLICE` on
+# command-line runs (not with -f: those scripts write `splice $SPLICE` into
+# their config, see splice_conf).  SPLICE_MODES (default "off on"): the modes
+# run_splice_modes runs a scenario in, each with a fresh mptnd and peers.
 
 _lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TEST_NAME=$(basename "${0%.sh}")
@@ -30,7 +34,10 @@ _mptnd_n=0
 
 # ---- reporting --------------------------------------------------------------
 
-log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
+# mode_tag: "[splice=MODE] " while a scenario runs in one splice mode, else "".
+mode_tag() { if [ -n "${SPLICE:-}" ]; then printf '[splice=%s] ' "$SPLICE"; fi; }
+
+log() { printf '%s: %s%s\n' "$TEST_NAME" "$(mode_tag)" "$*" >&2; }
 
 # mptnd_tail [N]: the last N lines of the current mptnd log.
 mptnd_tail() {
@@ -45,7 +52,7 @@ mptnd_tail() {
 # fail MSG: report, show the mptnd log tail and exit 1.
 fail() {
     local f
-    printf '%s: FAIL: %s\n' "$TEST_NAME" "$*" >&2
+    printf '%s: FAIL: %s%s\n' "$TEST_NAME" "$(mode_tag)" "$*" >&2
     for f in "$T"/*.err; do      # what any tpeer complained about
         [ -s "$f" ] && { echo "--- $(basename "$f"):" >&2; head -n 3 "$f" >&2; }
     done
@@ -59,26 +66,53 @@ skip() { printf '%s: SKIP: %s\n' "$TEST_NAME" "$*" >&2; exit 77; }
 # hard_error MSG: the test itself cannot run (missing build output): exit 99.
 hard_error() { printf '%s: ERROR: %s\n' "$TEST_NAME" "$*" >&2; exit 99; }
 
-pass() { printf '%s: PASS%s\n' "$TEST_NAME" "${1:+: $1}" >&2; exit 0; }
+pass() { local m; m="$(mode_tag)${1:-}"; printf '%s: PASS%s\n' "$TEST_NAME" "${m:+: $m}" >&2; exit 0; }
+
+# mode_pass MSG: report that one splice mode of a scenario passed (no exit).
+mode_pass() { printf '%s: PASS: %s%s\n' "$TEST_NAME" "$(mode_tag)" "$*" >&2; }
 
 # ---- cleanup ------------------------------------------------------------------
+
+# _ours PID: is PID still a child of this shell?  A child that exited and was
+# reaped may have its PID reused by some other process: never signal that.
+_ours() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }                      # after "PID (comm) ": state ppid ...
+    set -- $st
+    [ "${2:-}" = "$$" ]
+}
+
+# _kill_tracked: TERM every tracked process still running, wait up to 1 s,
+# then KILL what is left; forget them all.
+_kill_tracked() {
+    local pid i p
+    local -a live=()
+    for pid in "${_PIDS[@]}"; do
+        if _ours "$pid"; then live+=("$pid"); fi
+    done
+    for pid in "${live[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for i in 1 2 3 4 5 6 7 8 9 10; do      # up to 1 s for them to go
+        p=
+        for pid in "${live[@]}"; do
+            if _ours "$pid" && [ "$(_state "$pid")" != Z ]; then p=1; fi
+        done
+        [ -z "$p" ] && break
+        sleep 0.1
+    done
+    for pid in "${live[@]}"; do
+        if _ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+    done
+    for pid in "${live[@]}"; do wait "$pid" 2>/dev/null || true; done
+    _PIDS=()
+}
+_state() { local st; st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0; st=${st##*) }; echo "${st%% *}"; }
 
 _cleanup() {
     local rc=$? pid ns p i
     trap - EXIT INT TERM HUP
     set +e
-    for pid in "${_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null
-    done
-    for i in 1 2 3 4 5 6 7 8 9 10; do      # up to 1 s for them to go
-        p=
-        for pid in "${_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && p=1; done
-        [ -z "$p" ] && break
-        sleep 0.1
-    done
-    for pid in "${_PIDS[@]}"; do
-        kill -KILL "$pid" 2>/dev/null
-    done
+    _kill_tracked
     if [ -f "$T/.netns" ]; then
         while read -r ns; do
             # Only processes inside a namespace this test created: ours.
@@ -234,6 +268,8 @@ listening_tcp() {
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 fd_count() { ls "/proc/$1/fd" | wc -l; }
+# pipe_fds PID: how many of its fds are pipes (splice uses pooled pipe pairs).
+pipe_fds() { find "/proc/$1/fd" -mindepth 1 -lname 'pipe:*' 2>/dev/null | wc -l; }
 # cpu_ticks PID: utime+stime in clock ticks (fields 14, 15 of /proc/PID/stat).
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 clk_tck() { getconf CLK_TCK; }
@@ -258,7 +294,16 @@ start_mptnd() {
 }
 
 # start_mptnd_nowait ARGS...: start it, do not wait (for start-up failures).
+# With $SPLICE set, a command-line run (no -f/--config, no --splice of its
+# own) gets `--splice $SPLICE`.
 start_mptnd_nowait() {
+    local a add=1
+    for a in "$@"; do
+        case $a in -f|--config|--config=*|--splice|--splice=*) add=;; esac
+    done
+    if [ -n "${SPLICE:-}" ] && [ -n "$add" ]; then
+        set -- "$@" --splice "$SPLICE"
+    fi
     _mptnd_n=$((_mptnd_n + 1))
     MPTND_LOG=$T/mptnd.$_mptnd_n.log
     MPTND_RC=
@@ -283,6 +328,70 @@ mptnd_alive() { kill -0 "$MPTND_PID" 2>/dev/null; }
 # log_mark: current line count of the mptnd log; log_since MARK: lines after it.
 log_mark() { wc -l < "$MPTND_LOG"; }
 log_since() { tail -n "+$(($1 + 1))" "$MPTND_LOG"; }
+
+# ---- splice modes -----------------------------------------------------------------
+
+SPLICE_MODES=${SPLICE_MODES:-off on}
+for _m in $SPLICE_MODES; do
+    case $_m in off|on|auto) ;; *) hard_error "SPLICE_MODES: '$_m' is not off, on or auto";; esac
+done
+[ -n "${SPLICE_MODES// /}" ] || hard_error "SPLICE_MODES is empty"
+
+# splice_conf: the config line for the current mode ("splice MODE", or
+# nothing when $SPLICE is unset), for scenarios that run mptnd -f.
+splice_conf() { if [ -n "${SPLICE:-}" ]; then echo "splice $SPLICE"; fi; }
+
+# run_splice_modes FUNC: run FUNC once per mode in $SPLICE_MODES with SPLICE
+# set to it.  Between modes every process the test started is stopped (by
+# PID) and the mode's files (tpeer output, mptnd logs, configs) move to
+# $T/splice-MODE/, so the next mode starts from scratch with the same names.
+run_splice_modes() {
+    local fn=$1 m
+    for m in $SPLICE_MODES; do
+        SPLICE=$m
+        log "---- splice $m: fresh mptnd and peers"
+        "$fn"
+        splice_mode_reset
+    done
+    SPLICE=
+}
+
+splice_mode_reset() {
+    local d=$T/splice-$SPLICE f
+    _kill_tracked
+    PEER_PID=(); PEER_PORT=()
+    MPTND_PID=; MPTND_LOG=; MPTND_RC=
+    mkdir -p "$d"
+    for f in "$T"/*; do
+        [ -f "$f" ] || continue
+        mv -f "$f" "$d/"
+    done
+}
+
+# splice_effect_check BASE_PIPES: after bulk transfers, is the mode really in
+# effect?  Pipes taken for splicing go back to the worker's pool, still open,
+# when a direction drains; so with splice on mptnd now holds more pipe fds than
+# BASE_PIPES (counted right after it was ready), with splice off exactly as
+# many (it never made one).  auto and unset: not checked.  Also, with splice
+# on, the log must not show a fallback to copying.
+splice_effect_check() {
+    local base=$1 now
+    now=$(pipe_fds "$MPTND_PID")
+    log "mptnd pipe fds: $base at start, $now after the transfers"
+    case ${SPLICE:-} in
+        on)
+            [ "$now" -gt "$base" ] ||
+                fail "splice on, yet mptnd holds no pooled pipes after the transfers ($now pipe fds, $base at start)"
+            grep -q 'splice failed' "$MPTND_LOG" &&
+                fail "splice on: mptnd fell back to copying: $(grep -m1 'splice failed' "$MPTND_LOG")"
+            ;;
+        off)
+            [ "$now" -eq "$base" ] ||
+                fail "splice off, yet mptnd has $now pipe fds ($base at start): it spliced"
+            ;;
+    esac
+    return 0
+}
 
 # ---- tpeer ------------------------------------------------------------------------
 

@@ -155,7 +155,7 @@ sclient_start() {
     PEER_PID[$name]=$!
     track_pid "$!"
 }
-sclient_send() { printf '%s\n' "$2" > "$T/$1.in"; }
+sclient_send() { printf '%s\n' "$2" 1<> "$T/$1.in"; }
 sclient_end() {
     local name=$1
     kill -TERM "${_HOLDER_PID[$name]}" 2>/dev/null || true

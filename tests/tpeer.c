@@ -6,7 +6,11 @@
  * prove one relay property: both directions at full speed with SHA-256 of
  * what was sent and received (xfer), half-close in either order (halfclose,
  * reply-after-eof), echo, slow reader (sink with --pause), idle connections
- * (hold), many concurrent verified echoes (many), and connection probes.
+ * (hold), many concurrent verified echoes (many, optionally verified again
+ * after an idle hold: --recheck), and connection probes.  Fault helpers:
+ * --rst-after resets a connection (SO_LINGER 0) mid-stream, --report-close
+ * stamps the moment the peer's close is seen, --progress prints the byte
+ * counts periodically (to watch a sender block), SIGUSR1 ends a hold.
  *
  * Invariants: one poll() loop, every socket non-blocking; every run is
  * bounded by --timeout (exit 3); every finished connection prints exactly one
@@ -15,7 +19,9 @@
  *
  * Exit status: 0 success, 1 a connection failed, 2 usage, 3 timeout.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -104,6 +110,8 @@ struct conn {
 	int rd_eof;
 	int paused;		/* 0 none, 1 paused, 2 pause over */
 	double pause_until;
+	int rst_pending;	/* --rst-wait: the pause ends in a reset */
+	int peer_closed;	/* --report-close: reported once */
 
 	EVP_MD_CTX *hs, *hr;
 
@@ -130,10 +138,18 @@ static struct {
 	size_t msgsize;
 	int backlog;
 	int verbose;
+	uint64_t rst_after;
+	double rst_wait;
+	int report_close;
+	double progress;
+	int recheck;
 } opt = {
 	.count = -1, .timeout = 60, .pause_after = UINT64_MAX, .hold = -1,
-	.inflight = 128, .msgsize = 64, .backlog = 4096,
+	.inflight = 128, .msgsize = 64, .backlog = 4096, .rst_after = UINT64_MAX,
 };
+
+static volatile sig_atomic_t got_usr1;	/* SIGUSR1: end the hold now */
+static double next_progress;
 
 static const char *unlink_path; /* listening unix socket to remove on exit */
 static unsigned char rbuf[RBUF_SIZE];
@@ -144,6 +160,15 @@ now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Wall-clock seconds, comparable across processes (and with date +%s.%N). */
+static double
+wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -180,6 +205,13 @@ cleanup_exit(int status)
 }
 
 static void
+on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+static void
 on_signal(int sig)
 {
 	if (unlink_path)
@@ -203,14 +235,24 @@ usage(void)
 "       echo                   send back what arrives; shutdown after EOF\n"
 "       sink                   read and count to EOF (see --pause-after)\n"
 "       hold                   keep connections open, reading; connect: --count N, --hold S\n"
-"       many N                 connect: N concurrent echo checks (--size, --inflight, --hold)\n"
+"       many N                 connect: N concurrent echo checks (--size, --inflight, --hold,\n"
+"                              --recheck: after the hold, a second echo check on every one)\n"
 "       probe                  connect: connect and close; prints probe=connected|ERROR\n"
 "       wait-close             connect: read until the peer closes; prints how and when\n"
 "BYTES: number with optional k, m, g (binary) suffix\n"
 "options: --seed S (stream seed; default 1 connect, 2 listen)  --timeout SECS (default 60, 0 none)\n"
 "         --count N (listen: connections to serve, 0 = unlimited; default 1)  --conc\n"
 "         --pause-after BYTES --pause SECS (stop reading once for SECS)\n"
-"         --hold SECS  --size BYTES  --inflight N  --backlog N  -v\n");
+"         --hold SECS (connect hold/many; SIGUSR1 ends it early)  --size BYTES  --inflight N\n"
+"         --backlog N  -v\n"
+"         --rst-after BYTES  once BYTES are received, reset the connection (SO_LINGER 0,\n"
+"                            close); prints rst conn=N sent= recv= t_wall=\n"
+"         --rst-wait SECS    with --rst-after: stop reading there, reset SECS later\n"
+"         --report-close     print peer-closed conn=N how=eof|reset|error t_wall= when the\n"
+"                            peer's close (EOF or error) is first seen\n"
+"         --progress SECS    every SECS: progress conn=N sent= recv= t_wall= per connection\n"
+"         --recheck          many: see above; prints recheck ok= failed= t_total=\n"
+"t_wall: CLOCK_REALTIME seconds (as date +%%s.%%N)\n");
 	exit(2);
 }
 
@@ -556,6 +598,35 @@ conn_finish(struct conn *c)
 		conn_report(c);
 }
 
+/* --report-close: the first sign that the peer closed (EOF, reset, error). */
+static void
+note_peer_close(struct conn *c, const char *how)
+{
+	if (!opt.report_close || c->peer_closed)
+		return;
+	c->peer_closed = 1;
+	out("peer-closed conn=%d how=%s sent=%llu recv=%llu t_wall=%.6f", c->id, how,
+	    (unsigned long long)c->sent, (unsigned long long)c->recvd, wall());
+}
+
+/* --rst-after: abortive close, so the peer gets a RST, not a FIN. */
+static void
+conn_rst(struct conn *c)
+{
+	struct linger lg = { 1, 0 };
+
+	if (c->done)
+		return;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
+		err("conn %d: SO_LINGER: %s", c->id, strerror(errno));
+	close(c->fd);
+	c->fd = -1;
+	c->done = 1;
+	c->t_end = now();
+	out("rst conn=%d sent=%llu recv=%llu t_wall=%.6f", c->id, (unsigned long long)c->sent,
+	    (unsigned long long)c->recvd, wall());
+}
+
 static void
 conn_fail(struct conn *c, const char *what, int e, const char *why)
 {
@@ -668,6 +739,7 @@ do_write(struct conn *c)
 				return;
 			if (errno == EINTR)
 				continue;
+			note_peer_close(c, errno == ECONNRESET || errno == EPIPE ? "reset" : "error");
 			conn_fail(c, "send", errno, errno == ECONNRESET || errno == EPIPE ? "reset" : "error");
 			return;
 		}
@@ -699,6 +771,7 @@ static void
 on_eof(struct conn *c)
 {
 	c->rd_eof = 1;
+	note_peer_close(c, "eof");
 	switch (opt.mode) {
 	case M_REPLY_AFTER_EOF:
 		c->send_active = 1;
@@ -722,6 +795,22 @@ on_eof(struct conn *c)
 		break;
 	}
 	maybe_finish(c);
+}
+
+/* --rst-after reached: reset now, or stop reading and reset --rst-wait later. */
+static void
+rst_reached(struct conn *c)
+{
+	if (opt.rst_wait <= 0) {
+		conn_rst(c);
+		return;
+	}
+	if (c->rst_pending)
+		return;
+	c->rst_pending = 1;
+	c->paused = 1;
+	c->pause_until = now() + opt.rst_wait;
+	out("rst-wait conn=%d recv=%llu", c->id, (unsigned long long)c->recvd);
 }
 
 static void
@@ -749,6 +838,12 @@ do_read(struct conn *c)
 			out("paused conn=%d recv=%llu", c->id, (unsigned long long)c->recvd);
 			return;
 		}
+		if (opt.rst_after != UINT64_MAX && c->recvd + want > opt.rst_after)
+			want = opt.rst_after - c->recvd;
+		if (want == 0) {
+			rst_reached(c);
+			return;
+		}
 		n = recv(c->fd, dst, want, 0);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -760,6 +855,7 @@ do_read(struct conn *c)
 				conn_finish(c);
 				return;
 			}
+			note_peer_close(c, errno == ECONNRESET ? "reset" : "error");
 			conn_fail(c, "recv", errno, errno == ECONNRESET ? "reset" : "error");
 			return;
 		}
@@ -771,6 +867,10 @@ do_read(struct conn *c)
 			c->t_first = now();
 		EVP_DigestUpdate(c->hr, dst, n);
 		c->recvd += n;
+		if (opt.rst_after != UINT64_MAX && c->recvd >= opt.rst_after) {
+			rst_reached(c);
+			return;
+		}
 		if (opt.mode == M_ECHO) {
 			EVP_DigestUpdate(c->hs, dst, n);	/* all of it goes back */
 			c->olen = n;
@@ -952,6 +1052,8 @@ timeout_ms(double deadline, double extra)
 	for (i = 0; i < nconns; i++)
 		if (conns[i]->paused == 1 && (d < 0 || conns[i]->pause_until - t < d))
 			d = conns[i]->pause_until - t;
+	if (next_progress > 0 && (d < 0 || next_progress - t < d))
+		d = next_progress - t;
 	if (d < 0 && (deadline > 0 || extra > 0))
 		return 0;
 	if (d < 0)
@@ -967,10 +1069,23 @@ unpause(void)
 
 	for (i = 0; i < nconns; i++)
 		if (conns[i]->paused == 1 && t >= conns[i]->pause_until) {
+			if (conns[i]->rst_pending) {
+				conn_rst(conns[i]);
+				continue;
+			}
 			conns[i]->paused = 2;
 			out("resumed conn=%d recv=%llu", conns[i]->id,
 			    (unsigned long long)conns[i]->recvd);
 		}
+	if (next_progress > 0 && t >= next_progress) {
+		for (i = 0; i < nconns; i++)
+			if (!conns[i]->done)
+				out("progress conn=%d sent=%llu recv=%llu t_wall=%.6f", conns[i]->id,
+				    (unsigned long long)conns[i]->sent,
+				    (unsigned long long)conns[i]->recvd, wall());
+		while (next_progress <= t)
+			next_progress += opt.progress;
+	}
 }
 
 static void
@@ -996,8 +1111,10 @@ service(int n)
 			int e = 0;
 			socklen_t l = sizeof e;
 			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &l);
-			if (e)
+			if (e) {
+				note_peer_close(c, e == ECONNRESET ? "reset" : "error");
 				conn_fail(c, "socket error", e, e == ECONNRESET ? "reset" : "error");
+			}
 		}
 	}
 }
@@ -1118,6 +1235,71 @@ run_listen(struct addr *a)
 	return nerrors ? 1 : 0;
 }
 
+/* many --recheck: after the hold, send a second (different) message on every
+ * connection that passed the first check and verify its echo again. */
+static int
+recheck(double deadline)
+{
+	long target = 0, ok, failed, pending;
+	double t_start = now();
+	int i, n;
+
+	for (i = 0; i < nconns; i++) {
+		struct conn *c = conns[i];
+		size_t k;
+		char head[64];
+		int hl;
+
+		if (c->done || c->failed || !c->verified)
+			continue;
+		target++;
+		if (c->rd_eof) {	/* closed during the hold */
+			conn_fail(c, "closed during the hold", 0, "closed");
+			continue;
+		}
+		hl = snprintf(head, sizeof head, "again-%d-%d-", (int)getpid(), c->id);
+		for (k = 0; k < c->msglen; k++)
+			c->msg[k] = k < (size_t)hl ? (unsigned char)head[k]
+			    : (unsigned char)('A' + (k * 5 + c->id) % 26);
+		if (c->msglen)
+			c->msg[c->msglen - 1] = '\n';
+		EVP_DigestUpdate(c->hs, c->msg, c->msglen);
+		c->got = 0;
+		c->verified = 0;
+		c->olen = c->msglen;
+		c->ooff = 0;
+		do_write(c);
+	}
+	for (;;) {
+		ok = failed = pending = 0;
+		for (i = 0; i < nconns; i++) {
+			struct conn *c = conns[i];
+			if (c->failed)
+				failed++;
+			else if (c->verified)
+				ok++;
+			else if (!c->done)
+				pending++;
+		}
+		if (pending == 0)
+			break;
+		n = fill_pfds(0);
+		if (poll(pfds, n, timeout_ms(deadline, 0)) < 0 && errno != EINTR) {
+			err("poll: %s", strerror(errno));
+			cleanup_exit(1);
+		}
+		if (deadline > 0 && now() >= deadline) {
+			out("recheck ok=%ld failed=%ld timedout=%ld t_total=%.3f", ok, failed,
+			    pending, now() - t_start);
+			cleanup_exit(3);
+		}
+		service(n);
+	}
+	/* failed counts the first round's failures too: report this round's */
+	out("recheck ok=%ld failed=%ld t_total=%.3f", ok, target - ok, now() - t_start);
+	return ok == target ? 0 : 1;
+}
+
 static int
 run_connect(struct addr *a)
 {
@@ -1125,7 +1307,7 @@ run_connect(struct addr *a)
 	double hold_end = 0;
 	long target = 1, started = 0, resolved = 0;
 	long ok = 0, failed = 0, refused = 0, closed = 0, reset = 0, mismatch = 0;
-	int reported = 0, n, i;
+	int reported = 0, n, i, ms;
 
 	if (opt.mode == M_MANY)
 		target = opt.count;
@@ -1186,6 +1368,8 @@ run_connect(struct addr *a)
 			}
 			if (reported && hold_end > 0 && now() >= hold_end)
 				break;
+			if (reported && got_usr1)
+				break;
 		} else {
 			int all = 1;
 			for (i = 0; i < nconns; i++)
@@ -1196,8 +1380,13 @@ run_connect(struct addr *a)
 		}
 
 		n = fill_pfds(0);
-		if (poll(pfds, n, timeout_ms(deadline, !reported && opt.mode == M_HOLD ?
-		    t0 + HOLD_READY_AFTER : hold_end)) < 0 && errno != EINTR) {
+		ms = timeout_ms(deadline, !reported && opt.mode == M_HOLD ?
+		    t0 + HOLD_READY_AFTER : hold_end);
+		/* holding: wake up now and then, so a SIGUSR1 that lands just
+		 * before poll() is not missed for long */
+		if (reported && (ms < 0 || ms > 250))
+			ms = 250;
+		if (poll(pfds, n, ms) < 0 && errno != EINTR) {
 			err("poll: %s", strerror(errno));
 			cleanup_exit(1);
 		}
@@ -1221,6 +1410,10 @@ run_connect(struct addr *a)
 			reap();
 	}
 
+	if (opt.mode == M_MANY && opt.recheck) {
+		int rc = recheck(deadline);
+		return ok == target && rc == 0 ? 0 : 1;
+	}
 	if (opt.mode == M_MANY)
 		return ok == target ? 0 : 1;
 	if (opt.mode == M_HOLD) {
@@ -1409,6 +1602,8 @@ main(int argc, char **argv)
 		uint64_t u;
 
 		if (!strcmp(o, "--conc")) { opt.conc = 1; continue; }
+		if (!strcmp(o, "--report-close")) { opt.report_close = 1; continue; }
+		if (!strcmp(o, "--recheck")) { opt.recheck = 1; continue; }
 		if (!strcmp(o, "-v")) { opt.verbose = 1; continue; }
 		if (!v)
 			usage();
@@ -1436,6 +1631,13 @@ main(int argc, char **argv)
 			if (opt.inflight < 1) usage();
 		} else if (!strcmp(o, "--backlog")) {
 			opt.backlog = atoi(v);
+		} else if (!strcmp(o, "--rst-after")) {
+			if (parse_size(v, &opt.rst_after) < 0) usage();
+		} else if (!strcmp(o, "--rst-wait")) {
+			opt.rst_wait = parse_secs(v);
+		} else if (!strcmp(o, "--progress")) {
+			opt.progress = parse_secs(v);
+			if (opt.progress <= 0) usage();
 		} else {
 			fprintf(stderr, "tpeer: unknown option '%s'\n", o);
 			usage();
@@ -1453,8 +1655,16 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 
 	t0 = now();
+	if (opt.progress > 0)
+		next_progress = t0 + opt.progress;
+	if (opt.recheck && opt.mode != M_MANY) {
+		fprintf(stderr, "tpeer: --recheck is for mode many\n");
+		usage();
+	}
 	if (parse_addr(addr_text, &a, opt.listen) < 0)
 		return 1;
 	if (opt.listen)

@@ -5,7 +5,8 @@
 #    whole (SHA-256 match) and nothing reached it before its own shutdown.
 #  server-first: the server sends 1 MiB and shuts its write side first; the
 #    client reads to EOF, then sends 1 MiB, which reaches the server whole.
-# Across tcp->unix, unix->tcp, tcp->tcp and mptcp->unix-abstract.
+# Across tcp->unix, unix->tcp, tcp->tcp and mptcp->unix-abstract, once per
+# splice mode in SPLICE_MODES (default "off on"), each with a fresh mptnd.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
@@ -36,48 +37,55 @@ back() {
     esac
 }
 
-declare -a ARGS=() CASES=()
-declare -A FRONT=()
-n=0
-for pair in $PAIRS; do
-    f=${pair%%:*}; b=${pair##*:}
-    # client half-closes first
-    front "$f" "fa$n"; back "$b" "sa$n" reply-after-eof "$SIZE" --timeout 60
-    ARGS+=(--listen "$F_URI" --target "$B_URI"); FRONT[a$n]=$F_PEER
-    # server half-closes first
-    front "$f" "fb$n"; back "$b" "sb$n" halfclose "$SIZE" --timeout 60
-    ARGS+=(--listen "$F_URI" --target "$B_URI"); FRONT[b$n]=$F_PEER
-    CASES+=("$n:$f->$b")
-    n=$((n + 1))
-done
+halfclose_mode() {
+    local n=0 pair f b c i label early want pipes0
+    local -a ARGS=() CASES=()
+    local -A FRONT=()
+    for pair in $PAIRS; do
+        f=${pair%%:*}; b=${pair##*:}
+        # client half-closes first
+        front "$f" "fa$n"; back "$b" "sa$n" reply-after-eof "$SIZE" --timeout 60
+        ARGS+=(--listen "$F_URI" --target "$B_URI"); FRONT[a$n]=$F_PEER
+        # server half-closes first
+        front "$f" "fb$n"; back "$b" "sb$n" halfclose "$SIZE" --timeout 60
+        ARGS+=(--listen "$F_URI" --target "$B_URI"); FRONT[b$n]=$F_PEER
+        CASES+=("$n:$f->$b")
+        n=$((n + 1))
+    done
 
-start_mptnd "${ARGS[@]}"
+    start_mptnd "${ARGS[@]}"
+    pipes0=$(pipe_fds "$MPTND_PID")
 
-for c in "${CASES[@]}"; do
-    i=${c%%:*}; label=${c#*:}
+    for c in "${CASES[@]}"; do
+        i=${c%%:*}; label=${c#*:}
 
-    # client-first: tpeer halfclose sends, shuts down, reads the reply to EOF
-    run_client "ca$i" "${FRONT[a$i]}" halfclose "$SIZE" --timeout 60 ||
-        { peer_err "ca$i" >&2; fail "$label client-first: client failed"; }
-    peer_wait "sa$i" 10
-    [ "$WAIT_RC" = 0 ] || { peer_err "sa$i" >&2; fail "$label client-first: server failed"; }
-    check_pair "$label client-first" "ca$i" "sa$i" "$SIZE" "$SIZE"
-    early=$(field early "$(done_line "ca$i")")
-    [ "$early" = 0 ] || fail "$label client-first: $early reply bytes arrived before the client's shutdown"
+        # client-first: tpeer halfclose sends, shuts down, reads the reply to EOF
+        run_client "ca$i" "${FRONT[a$i]}" halfclose "$SIZE" --timeout 60 ||
+            { peer_err "ca$i" >&2; fail "$label client-first: client failed"; }
+        peer_wait "sa$i" 10
+        [ "$WAIT_RC" = 0 ] || { peer_err "sa$i" >&2; fail "$label client-first: server failed"; }
+        check_pair "$label client-first" "ca$i" "sa$i" "$SIZE" "$SIZE"
+        early=$(field early "$(done_line "ca$i")")
+        [ "$early" = 0 ] || fail "$label client-first: $early reply bytes arrived before the client's shutdown"
 
-    # server-first: the client reads to EOF first, then sends
-    run_client "cb$i" "${FRONT[b$i]}" reply-after-eof "$SIZE" --timeout 60 ||
-        { peer_err "cb$i" >&2; fail "$label server-first: client failed"; }
-    peer_wait "sb$i" 10
-    [ "$WAIT_RC" = 0 ] || { peer_err "sb$i" >&2; fail "$label server-first: server failed"; }
-    check_pair "$label server-first" "cb$i" "sb$i" "$SIZE" "$SIZE"
-    early=$(field early "$(done_line "sb$i")")
-    [ "$early" = 0 ] || fail "$label server-first: $early client bytes arrived before the server's shutdown"
-    log "$label: half-close both orders, 1 MiB each way, digests match"
-done
+        # server-first: the client reads to EOF first, then sends
+        run_client "cb$i" "${FRONT[b$i]}" reply-after-eof "$SIZE" --timeout 60 ||
+            { peer_err "cb$i" >&2; fail "$label server-first: client failed"; }
+        peer_wait "sb$i" 10
+        [ "$WAIT_RC" = 0 ] || { peer_err "sb$i" >&2; fail "$label server-first: server failed"; }
+        check_pair "$label server-first" "cb$i" "sb$i" "$SIZE" "$SIZE"
+        early=$(field early "$(done_line "sb$i")")
+        [ "$early" = 0 ] || fail "$label server-first: $early client bytes arrived before the server's shutdown"
+        log "$label: half-close both orders, 1 MiB each way, digests match"
+    done
 
-want=$((2 * n))
-wait_for_count "$MPTND_LOG" "closed: reason=done .*up=$SIZE down=$SIZE" "$want" 5 ||
-    fail "expected $want close lines 'reason=done up=$SIZE down=$SIZE'"
-mptnd_alive || fail "mptnd died"
-pass "$n transport pairs, both half-close orders"
+    want=$((2 * n))
+    wait_for_count "$MPTND_LOG" "closed: reason=done .*up=$SIZE down=$SIZE" "$want" 5 ||
+        fail "expected $want close lines 'reason=done up=$SIZE down=$SIZE'"
+    mptnd_alive || fail "mptnd died"
+    splice_effect_check "$pipes0"
+    mode_pass "$n transport pairs, both half-close orders"
+}
+
+run_splice_modes halfclose_mode
+pass "both half-close orders in each splice mode: $SPLICE_MODES"

@@ -2,7 +2,10 @@
 # matrix.sh - every (front, back) pair of {tcp4, tcp6, mptcp, unix,
 # unix-abstract} carries MATRIX_BYTES (default 64 MiB) in BOTH directions at
 # once through one mptnd, with SHA-256 of each stream equal at both ends, and
-# mptnd's close line counting the same bytes.
+# mptnd's close line counting the same bytes.  The whole matrix runs once per
+# splice mode in SPLICE_MODES (default "off on": the copy path and the
+# splice(2) path of pump-fd), each with a fresh mptnd and fresh peers; with
+# splice on no pair may fall back to copying, with splice off no pipe is made.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
@@ -40,23 +43,6 @@ start_back() {
     esac
 }
 
-declare -a ARGS=() LABEL=() FRONT=()
-i=0
-for f in $KINDS; do
-    for b in $KINDS; do
-        front_addr "$f" "$i"
-        start_back "$b" "$i"
-        ARGS+=(--listen "$F_URI" --target "$B_URI")
-        LABEL[i]="$f->$b"
-        FRONT[i]=$F_PEER
-        i=$((i + 1))
-    done
-done
-N=$i
-
-start_mptnd "${ARGS[@]}"
-t_start=$(now_s)
-
 check_one() {
     local k=$1
     peer_wait "c$k" 180
@@ -67,20 +53,46 @@ check_one() {
     log "${LABEL[k]}: $BYTES bytes each way, digests match ($(field t_total "$(done_line "c$k")") s)"
 }
 
-# Run the pairs PAR at a time.
-k=0
-while [ "$k" -lt "$N" ]; do
-    batch=()
-    for ((j = 0; j < PAR && k < N; j++, k++)); do
-        start_client "c$k" "${FRONT[k]}" xfer "$BYTES" --seed "$((1000 + k))" --timeout 170
-        batch+=("$k")
+# matrix_mode: the 25 pairs through one fresh mptnd, in splice mode $SPLICE.
+matrix_mode() {
+    local i=0 j k f b N t_start pipes0
+    local -a ARGS=() batch=()
+    LABEL=(); FRONT=()
+    for f in $KINDS; do
+        for b in $KINDS; do
+            front_addr "$f" "$i"
+            start_back "$b" "$i"
+            ARGS+=(--listen "$F_URI" --target "$B_URI")
+            LABEL[i]="$f->$b"
+            FRONT[i]=$F_PEER
+            i=$((i + 1))
+        done
     done
-    for j in "${batch[@]}"; do check_one "$j"; done
-done
+    N=$i
 
-# mptnd's own accounting: one "done" close line per pair with the byte counts.
-wait_for_count "$MPTND_LOG" "closed: reason=done .*up=$BYTES down=$BYTES" "$N" 5 ||
-    fail "expected $N close lines 'reason=done ... up=$BYTES down=$BYTES', got $(count_lines "$MPTND_LOG" "closed: reason=done .*up=$BYTES down=$BYTES")"
-mptnd_alive || fail "mptnd died"
+    start_mptnd "${ARGS[@]}"
+    pipes0=$(pipe_fds "$MPTND_PID")
+    t_start=$(now_s)
 
-pass "$N pairs x $BYTES bytes both ways in $(fsub "$(now_s)" "$t_start") s"
+    # Run the pairs PAR at a time.
+    k=0
+    while [ "$k" -lt "$N" ]; do
+        batch=()
+        for ((j = 0; j < PAR && k < N; j++, k++)); do
+            start_client "c$k" "${FRONT[k]}" xfer "$BYTES" --seed "$((1000 + k))" --timeout 170
+            batch+=("$k")
+        done
+        for j in "${batch[@]}"; do check_one "$j"; done
+    done
+
+    # mptnd's own accounting: one "done" close line per pair with the byte counts.
+    wait_for_count "$MPTND_LOG" "closed: reason=done .*up=$BYTES down=$BYTES" "$N" 5 ||
+        fail "expected $N close lines 'reason=done ... up=$BYTES down=$BYTES', got $(count_lines "$MPTND_LOG" "closed: reason=done .*up=$BYTES down=$BYTES")"
+    mptnd_alive || fail "mptnd died"
+    splice_effect_check "$pipes0"
+    mode_pass "$N pairs x $BYTES bytes both ways in $(fsub "$(now_s)" "$t_start") s"
+}
+
+declare -a LABEL=() FRONT=()
+run_splice_modes matrix_mode
+pass "25 pairs in each splice mode: $SPLICE_MODES"
