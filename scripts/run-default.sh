@@ -8,11 +8,13 @@ sh scripts/install-deps.sh build
 [ -f Makefile ] || ./configure -q
 make -j"$(nproc)" >/dev/null
 cat <<'TXT'
-mptnd is starting on its embedded default configuration (see mptnd(8)):
-  tcp://127.0.0.1:2222, tcp://[::1]:2222 and mptcp://127.0.0.1:2223 are bridged to
-  the local SSH server (tcp://localhost:22).
-Try it from another terminal:   ssh -p 2222 localhost
-                        or:     socat - TCP:127.0.0.1:2222     (prints the SSH banner)
-Ctrl-C stops it. Your own bridge: ./mptnd --listen tcp://127.0.0.1:8080 --target unix:/run/app.sock
+mptnd is starting on its embedded default configuration (see mptnd(8)), loopback only:
+  a SOCKS 4/4a/5 gateway on 127.0.0.1:1080 and [::1]:1080, and an HTTP CONNECT
+  gateway on 127.0.0.1:8080 and [::1]:8080, for local clients (like ssh -D).
+Try it from another terminal:
+  curl -i --socks5-hostname 127.0.0.1:1080 http://localhost:8080/   (through SOCKS to mptnd's own
+                                                                   HTTP gateway, which answers 405)
+  curl -i -p --proxy http://127.0.0.1:8080 http://localhost:8080/  (the same through an HTTP CONNECT tunnel)
+Ctrl-C stops it. Your own bridge: ./mptnd --listen tcp://127.0.0.1:9000 --target unix:/run/app.sock
 TXT
 exec ./mptnd
