@@ -21,6 +21,7 @@
 #include "tls.h"
 #include "transport.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -366,7 +367,7 @@ parse_file(struct parse_ctx *ctx, const char *file, struct stmt *into, unsigned 
 /* ---- From statements to struct config ---- */
 
 enum kw_type { KW_UINT, KW_SIZE, KW_DURATION, KW_LOGLEVEL, KW_LISTEN, KW_TARGET, KW_BLOCK,
-	KW_TLS_BLOCK, KW_SPLICE, KW_GATEWAY, KW_RULE, KW_MAP };
+	KW_TLS_BLOCK, KW_SPLICE, KW_GATEWAY, KW_RULE, KW_MAP, KW_NAMESERVER };
 
 struct keyword {
 	const char *name;
@@ -383,6 +384,7 @@ static const struct keyword global_keywords[] = {
 	{ "max-connections", KW_UINT, G(max_connections), 0, 10000000 },
 	{ "drain-timeout", KW_DURATION, G(drain_timeout_ms), 0, 0 },
 	{ "splice", KW_SPLICE, G(splice), 0, 0 },
+	{ "nameserver", KW_NAMESERVER, 0, 0, 0 },
 	{ "log-level", KW_LOGLEVEL, 0, 0, 0 },
 	{ "listener", KW_BLOCK, 0, 0, 0 },
 	{ "tls", KW_TLS_BLOCK, 0, 0, 0 },
@@ -830,6 +832,59 @@ interpret_tls(struct parse_ctx *ctx, const struct stmt *s, struct config *c)
 	return 0;
 }
 
+/* `nameserver IP[:PORT] ...`: the DNS servers c-ares asks instead of resolv.conf's. */
+static int
+interpret_nameserver(struct parse_ctx *ctx, const struct stmt *s, struct config *c)
+{
+	size_t i;
+
+	if (s->argc < 2) {
+		ctx_error(ctx, s->file, s->line, "nameserver takes IP, IP:PORT or [IPv6]:PORT");
+		return -1;
+	}
+	for (i = 1; i < s->argc; i++) {
+		const char *a = s->argv[i];
+		char host[64], *why = NULL;
+		unsigned char raw[16];
+		const char *colon;
+		uint64_t port;
+
+		if (a[0] == '[') {
+			const char *end = strchr(a, ']');
+
+			if (end == NULL || (size_t)(end - a - 1) >= sizeof host)
+				goto bad;
+			snprintf(host, sizeof host, "%.*s", (int)(end - a - 1), a + 1);
+			colon = end[1] == ':' ? end + 1 : NULL;
+			if (end[1] != '\0' && colon == NULL)
+				goto bad;
+		} else {
+			colon = strchr(a, ':');
+			snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - a) : (int)strlen(a), a);
+		}
+		if (inet_pton(AF_INET, host, raw) != 1 && inet_pton(AF_INET6, host, raw) != 1)
+			goto bad;
+		if (colon != NULL && parse_uint(colon + 1, 1, 65535, &port, &why) != 0) {
+			free(why);
+			goto bad;
+		}
+		if (c->nameservers == NULL)
+			c->nameservers = xstrdup(a);
+		else {
+			char *joined;
+
+			xasprintf(&joined, "%s,%s", c->nameservers, a);
+			free(c->nameservers);
+			c->nameservers = joined;
+		}
+		continue;
+bad:
+		ctx_error(ctx, s->file, s->line, "nameserver: '%s' is not IP, IP:PORT or [IPv6]:PORT", a);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 interpret(struct parse_ctx *ctx, const struct stmt *root, struct config *c)
 {
@@ -866,6 +921,9 @@ interpret(struct parse_ctx *ctx, const struct stmt *root, struct config *c)
 		}
 		if (kw->type == KW_BLOCK) {
 			if (interpret_listener(ctx, s, c) != 0)
+				return -1;
+		} else if (kw->type == KW_NAMESERVER) {
+			if (interpret_nameserver(ctx, s, c) != 0)
 				return -1;
 		} else if (kw->type == KW_LOGLEVEL) {
 			if (s->argc != 2 || log_level_parse(s->argv[1], &c->log_level) != 0) {
@@ -916,7 +974,7 @@ config_finish(struct config *c, char **cause)
 
 			for (k = 0; k < a->nlisten; k++) {
 				for (l = (i == j ? k + 1 : 0); l < b->nlisten; l++) {
-					if (strcmp(a->listen[k]->text, b->listen[l]->text) != 0)
+					if (strcmp(taddr_bind_key(a->listen[k]), taddr_bind_key(b->listen[l])) != 0)
 						continue;
 					if (b->line == 0)
 						xasprintf(cause, "listen address %s is given twice",
@@ -1116,6 +1174,7 @@ config_unref(struct config *c)
 	for (i = 0; i < c->ntls; i++)
 		tls_profile_free(c->tls[i]);
 	free(c->tls);
+	free(c->nameservers);
 	free(c->file);
 	free(c);
 }
@@ -1144,6 +1203,14 @@ config_dump(const struct config *c, FILE *f)
 	dump_duration(f, "drain-timeout", c->drain_timeout_ms);
 	fprintf(f, "splice %s\n", splices[c->splice]);
 	fprintf(f, "log-level %s\n", levels[c->log_level]);
+	if (c->nameservers != NULL)
+		fprintf(f, "nameserver %s\n", c->nameservers);
+	for (i = 0; i < c->ntls; i++) {
+		fprintf(f, "tls %s {\n", c->tls[i]->name);
+		for (j = 0; j < c->tls[i]->nopts; j++)
+			fprintf(f, "\t%s \"%s\"\n", c->tls[i]->opts[j].key, c->tls[i]->opts[j].value);
+		fprintf(f, "}\n");
+	}
 	for (i = 0; i < c->nlisteners; i++) {
 		const struct lconf *lc = c->listeners[i];
 

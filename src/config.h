@@ -69,6 +69,7 @@ struct config {
 	bool log_level_set;
 	struct lconf **listeners;
 	size_t nlisteners;
+	char *nameservers;		/* "IP:PORT,..." for c-ares, or NULL */
 	struct tls_profile **tls;	/* `tls NAME { }` blocks */
 	size_t ntls;
 };

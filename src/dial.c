@@ -43,7 +43,25 @@ struct dial {
 	int result_fd;
 	int last_err;
 	char error[160];
+	struct srv_entry *srv;		/* SRV answers still to try */
+	size_t nsrv, srv_next;
 };
+
+static void dial_resolved(void *, const struct sockaddr_storage *, size_t, const char *);
+
+/* Move on to the next SRV answer; false when there is none left. */
+static bool
+dial_srv_next(struct dial *d)
+{
+	const struct srv_entry *e;
+
+	if (d->srv == NULL || d->srv_next >= d->nsrv)
+		return false;
+	e = &d->srv[d->srv_next++];
+	d->ncand = d->next = d->natt = 0;
+	d->req = resolver_lookup(worker_resolver(d->w), e->host, e->port, dial_resolved, d);
+	return true;
+}
 
 static void dial_try_next(struct dial *);
 
@@ -172,7 +190,7 @@ dial_try_next(struct dial *d)
 		}
 		return;
 	}
-	if (d->live == 0)
+	if (d->live == 0 && !dial_srv_next(d))
 		dial_finish(d, -1, d->last_err != 0 ? d->last_err : EHOSTUNREACH,
 		    d->error[0] != '\0' ? d->error : "no address to connect to");
 }
@@ -200,6 +218,12 @@ dial_resolved(void *arg, const struct sockaddr_storage *addrs, size_t n, const c
 		char why[160];
 
 		snprintf(why, sizeof why, "name lookup failed: %s", error);
+		if (d->srv != NULL) {
+			snprintf(d->error, sizeof d->error, "%s", why);
+			d->last_err = DIAL_ERR_NAME;
+			if (dial_srv_next(d))
+				return;
+		}
 		dial_finish(d, -1, DIAL_ERR_NAME, why);
 		return;
 	}
@@ -209,6 +233,24 @@ dial_resolved(void *arg, const struct sockaddr_storage *addrs, size_t n, const c
 	}
 	d->ncand = i;
 	dial_try_next(d);
+}
+
+static void
+dial_srv_answered(void *arg, const struct srv_entry *e, size_t n, const char *error)
+{
+	struct dial *d = arg;
+	char why[160];
+
+	d->req = NULL;
+	if (error != NULL) {
+		snprintf(why, sizeof why, "SRV lookup failed: %s", error);
+		dial_finish(d, -1, DIAL_ERR_NAME, why);
+		return;
+	}
+	d->srv = xcalloc(n, sizeof *d->srv);
+	memcpy(d->srv, e, n * sizeof *e);
+	d->nsrv = n;
+	dial_srv_next(d);
 }
 
 struct dial *
@@ -234,7 +276,9 @@ dial_start(struct worker *w, const struct dial_spec *spec, uint64_t timeout_ms, 
 
 		evtimer_add(d->deadline, &tv);
 	}
-	if (spec->host != NULL) {
+	if (spec->srv_name != NULL) {
+		d->req = resolver_lookup_srv(worker_resolver(w), spec->srv_name, dial_srv_answered, d);
+	} else if (spec->host != NULL) {
 		d->req = resolver_lookup(worker_resolver(w), spec->host, spec->port, dial_resolved, d);
 	} else {
 		memcpy(&d->cand[0], spec->addr, spec->addrlen);
@@ -256,5 +300,6 @@ dial_cancel(struct dial *d)
 	event_free(d->stagger);
 	event_free(d->deadline);
 	event_free(d->report);
+	free(d->srv);
 	free(d);
 }

@@ -1,7 +1,9 @@
 /*
  * dial.h - a non-blocking connect to one transport address: name lookup
  * (c-ares) if needed, then Happy Eyeballs (RFC 8305) over the candidates,
- * all within one timeout. Used by every kernel-socket transport.
+ * all within one timeout. For an SRV name, its answers are dialled one
+ * after the other in RFC 2782 order until one connects. Used by every
+ * kernel-socket transport.
  */
 #ifndef MPTN_DIAL_H
 #define MPTN_DIAL_H
@@ -20,6 +22,7 @@ struct dial_spec {
 	const struct sockaddr_storage *addr;	/* used when host is NULL */
 	socklen_t addrlen;
 	int protocol;				/* 0, or IPPROTO_MPTCP */
+	const char *srv_name;			/* dial the DNS SRV answers of this name instead */
 };
 
 /* RFC 8305 §5: the Connection Attempt Delay. */

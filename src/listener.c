@@ -57,11 +57,6 @@ listener_init(size_t nworkers)
  * same socket: the same transport address, whatever the options and
  * whether TLS is layered on it (TLS is per connection, not per socket).
  */
-static const char *
-listener_bind_key(const struct taddr *ta)
-{
-	return strncmp(ta->label, "tls+", 4) == 0 ? ta->label + 4 : ta->label;
-}
 
 /*
  * Bind LS's sockets: one per worker for a TRANSPORT_REUSEPORT transport
@@ -74,6 +69,10 @@ listener_open(struct lsock *ls, char **cause)
 {
 	const struct transport *tp = ls->addr->tp;
 	size_t n = (tp->flags & TRANSPORT_REUSEPORT) && listener_nworkers > 1 ? listener_nworkers : 1;
+	size_t ll = strlen(ls->addr->label);
+
+	if (ll > 2 && strcmp(ls->addr->label + ll - 2, ":0") == 0)
+		n = 1;	/* port 0: one socket, or each would get its own port */
 	size_t i;
 	int probe;
 
@@ -117,8 +116,8 @@ listener_bind(struct config *cfg, struct gen *old, char **cause)
 			ls->nfds = 0;
 			for (k = 0; old != NULL && k < old->nsocks; k++) {
 				if (old->socks[k].nfds > 0 &&
-				    strcmp(listener_bind_key(old->socks[k].addr),
-				    listener_bind_key(ls->addr)) == 0) {
+				    strcmp(taddr_bind_key(old->socks[k].addr),
+				    taddr_bind_key(ls->addr)) == 0) {
 					ls->nfds = old->socks[k].nfds;
 					ls->fds = xcalloc(ls->nfds, sizeof *ls->fds);
 					memcpy(ls->fds, old->socks[k].fds, ls->nfds * sizeof *ls->fds);

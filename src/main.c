@@ -9,6 +9,7 @@
 #include "listener.h"
 #include "log.h"
 #include "passwd.h"
+#include "resolve.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -176,6 +177,9 @@ reload(struct main_state *st)
 	}
 	if (cfg->workers != st->cfg->workers)
 		log_warning("reload: a new 'workers' setting takes effect at the next restart");
+	if ((cfg->nameservers == NULL) != (st->cfg->nameservers == NULL) || (cfg->nameservers != NULL &&
+	    strcmp(cfg->nameservers, st->cfg->nameservers) != 0))
+		log_warning("reload: a new 'nameserver' setting takes effect at the next restart");
 	listener_attach(g);
 	listener_release(st->gen, g);
 	st->gen = g;
@@ -476,6 +480,7 @@ main(int argc, char **argv)
 	if (nworkers < 1)
 		nworkers = 1;
 	listener_init(nworkers);
+	resolver_set_servers(st.cfg->nameservers);
 	st.gen = listener_bind(st.cfg, NULL, &cause);
 	if (st.gen == NULL) {
 		log_error("%s", cause);

@@ -10,6 +10,7 @@
 #include <ares.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct resolver {
 
 struct resolve_req {
 	resolve_cb cb;
+	resolve_srv_cb srv_cb;
 	void *arg;
 	bool cancelled;
 	bool in_lookup;		/* inside ares_getaddrinfo(): it may answer at once */
@@ -106,6 +108,15 @@ resolver_sock_state(void *arg, ares_socket_t fd, int readable, int writable)
 	event_add(s->ev, NULL);
 }
 
+static char *resolver_servers;
+
+void
+resolver_set_servers(const char *csv)
+{
+	free(resolver_servers);
+	resolver_servers = csv != NULL ? xstrdup(csv) : NULL;
+}
+
 struct resolver *
 resolver_new(struct event_base *base)
 {
@@ -121,6 +132,11 @@ resolver_new(struct event_base *base)
 	r->base = base;
 	r->timer = evtimer_new(base, resolver_timer_cb, r);
 	r->ok = ares_init_options(&r->channel, &opts, mask) == ARES_SUCCESS;
+	if (r->ok && resolver_servers != NULL &&
+	    ares_set_servers_ports_csv(r->channel, resolver_servers) != ARES_SUCCESS) {
+		ares_destroy(r->channel);
+		r->ok = false;
+	}
 	return r;
 }
 
@@ -232,4 +248,118 @@ resolve_cancel(struct resolve_req *req)
 {
 	if (req != NULL)
 		req->cancelled = true;
+}
+
+static unsigned
+srv_random(unsigned bound)
+{
+	unsigned v = 0;
+
+	if (bound <= 1)
+		return 0;
+	if (RAND_bytes((unsigned char *)&v, sizeof v) != 1)
+		v = (unsigned)clock_ms();
+	return v % bound;
+}
+
+void
+srv_order(struct srv_entry *e, size_t n, unsigned (*random)(unsigned bound))
+{
+	size_t i, j, start;
+
+	/* by priority (insertion sort: n is small) */
+	for (i = 1; i < n; i++) {
+		struct srv_entry t = e[i];
+
+		for (j = i; j > 0 && e[j - 1].priority > t.priority; j--)
+			e[j] = e[j - 1];
+		e[j] = t;
+	}
+	/* within each priority: weighted random selection without replacement */
+	for (start = 0; start < n;) {
+		size_t end = start;
+
+		while (end < n && e[end].priority == e[start].priority)
+			end++;
+		for (i = start; i + 1 < end; i++) {
+			unsigned total = 0, pick, run = 0;
+
+			for (j = i; j < end; j++)
+				total += e[j].weight + 1;	/* +1: weight 0 keeps a small chance */
+			pick = random(total);
+			for (j = i; j < end; j++) {
+				run += e[j].weight + 1;
+				if (pick < run)
+					break;
+			}
+			if (j != i) {
+				struct srv_entry t = e[i];
+
+				e[i] = e[j];
+				e[j] = t;
+			}
+		}
+		start = end;
+	}
+}
+
+static void
+resolver_srv_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct resolve_req *req = arg;
+	struct ares_srv_reply *reply = NULL, *r;
+	struct srv_entry e[RESOLVE_MAX_SRV];
+	size_t n = 0;
+
+	if (!req->cancelled) {
+		if (status == ARES_SUCCESS)
+			status = ares_parse_srv_reply(abuf, alen, &reply);
+		if (status != ARES_SUCCESS) {
+			req->srv_cb(req->arg, NULL, 0, ares_strerror(status));
+		} else {
+			for (r = reply; r != NULL && n < RESOLVE_MAX_SRV; r = r->next) {
+				if (r->port == 0 || strcmp(r->host, ".") == 0 || strlen(r->host) >= sizeof e[n].host)
+					continue;
+				snprintf(e[n].host, sizeof e[n].host, "%s", r->host);
+				e[n].port = r->port;
+				e[n].priority = r->priority;
+				e[n].weight = r->weight;
+				n++;
+			}
+			srv_order(e, n, srv_random);
+			if (n == 0)
+				req->srv_cb(req->arg, NULL, 0, "no usable SRV record");
+			else
+				req->srv_cb(req->arg, e, n, NULL);
+		}
+	}
+	if (reply != NULL)
+		ares_free_data(reply);
+	if (req->in_lookup)
+		req->answered = true;
+	else
+		free(req);
+}
+
+struct resolve_req *
+resolver_lookup_srv(struct resolver *r, const char *name, resolve_srv_cb cb, void *arg)
+{
+	struct resolve_req *req;
+
+	if (!r->ok) {
+		cb(arg, NULL, 0, "resolver failed to start");
+		return NULL;
+	}
+	req = xcalloc(1, sizeof *req);
+	req->srv_cb = cb;
+	req->arg = arg;
+	req->in_lookup = true;
+	ares_query(r->channel, name, 1 /* C_IN */, 33 /* T_SRV */, resolver_srv_answer, req);
+	req->in_lookup = false;
+	if (req->answered) {
+		free(req);
+		return NULL;
+	}
+	resolver_rearm(r);
+	return req;
 }

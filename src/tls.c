@@ -421,10 +421,11 @@ alpn_to_wire(struct tls_conf *tc, const char *list)
 
 struct tls_conf *
 tls_conf_new(enum taddr_role role, const char *host, const struct tls_profile *profile,
-    const struct uri_opt *const *opts, size_t nopts, char **cause)
+    const struct uri_opt *opts, size_t nopts, char **cause)
 {
 	struct tls_conf *tc;
 	struct tls_opts o;
+	bool uri_cert_seen = false;
 	size_t i;
 
 	pthread_once(&tls_once, tls_init_once);
@@ -436,9 +437,14 @@ tls_conf_new(enum taddr_role role, const char *host, const struct tls_profile *p
 			return NULL;
 	}
 	for (i = 0; i < nopts; i++) {
-		if (strcmp(opts[i]->key, "tls") == 0)
+		if (strcmp(opts[i].key, "tls") == 0)
 			continue;
-		if (tls_apply(&o, opts[i]->key, opts[i]->value, cause) != 0)
+		if (strcmp(opts[i].key, "cert") == 0 && !uri_cert_seen) {
+			o.ncert = 0;	/* an address's cert replaces the block's */
+			memset(o.key, 0, sizeof o.key);
+			uri_cert_seen = true;
+		}
+		if (tls_apply(&o, opts[i].key, opts[i].value, cause) != 0)
 			return NULL;
 	}
 	if (role == TADDR_LISTEN) {

@@ -37,7 +37,7 @@ int tls_check_option(const char *key, const char *value, char **cause);
  * URI's, for ROLE. HOST is the URI's host (SNI and name check) or NULL.
  */
 struct tls_conf *tls_conf_new(enum taddr_role, const char *host, const struct tls_profile *,
-    const struct uri_opt *const *opts, size_t nopts, char **cause);
+    const struct uri_opt *opts, size_t nopts, char **cause);
 void tls_conf_free(struct tls_conf *);
 
 /* A new SSL for one connection, set up for its side (SNI, host check, ALPN, session). */

@@ -15,6 +15,7 @@ static const struct transport *const transport_table[] = {
 	&transport_mptcp,
 	&transport_unix,
 	&transport_unix_abstract,
+	&transport_srv,
 };
 
 const struct transport *
@@ -71,36 +72,38 @@ transport_apply_opts(const struct transport *tp, const struct transport_opt *tab
 	return 0;
 }
 
-/* Split U's options into the TLS layer's (kept as pointers) and the rest (left in U). */
-static void
-split_tls_opts(struct uri *u, const struct uri_opt **tls, size_t *ntls)
+/* Move U's TLS-layer options into TLS (at most 32); the rest stay in U, in order. */
+static int
+split_tls_opts(struct uri *u, struct uri_opt *tls, size_t *ntls)
 {
 	size_t i, k = 0;
 
 	*ntls = 0;
 	for (i = 0; i < u->nopts; i++) {
-		if (tls_is_option(u->opts[i].key))
-			tls[(*ntls)++] = &u->opts[i];
-		else
+		if (!tls_is_option(u->opts[i].key))
 			u->opts[k++] = u->opts[i];
+		else if (*ntls < 32)
+			tls[(*ntls)++] = u->opts[i];
+		else
+			return -1;
 	}
 	u->nopts = k;
+	return 0;
 }
 
 static const struct tls_profile *
-find_profile(const struct taddr_ctx *ctx, const struct uri_opt *const *tls, size_t ntls,
-    char **cause)
+find_profile(const struct taddr_ctx *ctx, const struct uri_opt *tls, size_t ntls, char **cause)
 {
 	size_t i, j;
 
 	for (i = 0; i < ntls; i++) {
-		if (strcmp(tls[i]->key, "tls") != 0)
+		if (strcmp(tls[i].key, "tls") != 0)
 			continue;
 		for (j = 0; ctx != NULL && j < ctx->nprofiles; j++) {
-			if (strcmp(ctx->profiles[j]->name, tls[i]->value) == 0)
+			if (strcmp(ctx->profiles[j]->name, tls[i].value) == 0)
 				return ctx->profiles[j];
 		}
-		xasprintf(cause, "no tls block named '%s'", tls[i]->value);
+		xasprintf(cause, "no tls block named '%s'", tls[i].value);
 		return NULL;
 	}
 	return NULL;
@@ -110,7 +113,7 @@ struct taddr *
 taddr_parse(const char *text, enum taddr_role role, const struct taddr_ctx *ctx, char **cause)
 {
 	const struct transport *tp;
-	const struct uri_opt *tls_opts[32];
+	struct uri_opt tls_opts[32];
 	const struct tls_profile *profile = NULL;
 	struct tls_conf *tls = NULL;
 	struct taddr *ta;
@@ -132,10 +135,13 @@ taddr_parse(const char *text, enum taddr_role role, const struct taddr_ctx *ctx,
 		xasprintf(&why, "unknown transport '%s'", scheme);
 		goto fail;
 	}
-	/* The layer's keys leave U; their storage stays until uri_clear(). */
-	split_tls_opts(&u, tls_opts, &ntls);
+	/* The layer's keys leave U for a while; they go back before uri_clear(). */
+	if (split_tls_opts(&u, tls_opts, &ntls) != 0) {
+		xasprintf(&why, "too many TLS options");
+		goto fail_tls;
+	}
 	if (ntls > 0 && !layered) {
-		xasprintf(&why, "option '%s' needs a TLS address (tls+%s:...)", tls_opts[0]->key,
+		xasprintf(&why, "option '%s' needs a TLS address (tls+%s:...)", tls_opts[0].key,
 		    u.scheme);
 		goto fail_tls;
 	}
@@ -161,7 +167,7 @@ taddr_parse(const char *text, enum taddr_role role, const struct taddr_ctx *ctx,
 	}
 	/* Give the layer's options back to U so uri_clear() frees them. */
 	for (i = 0; i < ntls; i++)
-		u.opts[u.nopts++] = *tls_opts[i];
+		u.opts[u.nopts++] = tls_opts[i];
 	uri_clear(&u);
 	ta = xcalloc(1, sizeof *ta);
 	ta->tp = tp;
@@ -175,12 +181,18 @@ fail_priv:
 	tp->free_priv(priv);
 fail_tls:
 	for (i = 0; i < ntls; i++)
-		u.opts[u.nopts++] = *tls_opts[i];
+		u.opts[u.nopts++] = tls_opts[i];
 fail:
 	xasprintf(cause, "bad address '%s': %s", text, why);
 	free(why);
 	uri_clear(&u);
 	return NULL;
+}
+
+const char *
+taddr_bind_key(const struct taddr *ta)
+{
+	return strncmp(ta->label, "tls+", 4) == 0 ? ta->label + 4 : ta->label;
 }
 
 bool

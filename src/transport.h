@@ -96,6 +96,11 @@ const struct transport *const *transport_all(size_t *n);
 /* Parse TEXT for ROLE into a new address; CTX may be NULL. */
 struct taddr *taddr_parse(const char *text, enum taddr_role, const struct taddr_ctx *ctx,
     char **cause);
+/*
+ * What identifies the socket a listen address binds: the address without
+ * its options and without a tls+ layer (TLS is per connection).
+ */
+const char *taddr_bind_key(const struct taddr *);
 /* Does the bridge move this address's bytes through a kernel fd it may splice? */
 bool taddr_is_kernel_stream(const struct taddr *);
 void taddr_free(struct taddr *);
@@ -105,5 +110,6 @@ extern const struct transport transport_tcp;
 extern const struct transport transport_mptcp;
 extern const struct transport transport_unix;
 extern const struct transport transport_unix_abstract;
+extern const struct transport transport_srv;
 
 #endif

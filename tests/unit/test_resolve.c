@@ -77,9 +77,34 @@ test_lookup(void)
 	event_base_free(base);
 }
 
+static unsigned
+fixed_random(unsigned bound)
+{
+	return bound - 1;	/* always the last candidate of the draw */
+}
+
+static void
+test_srv_order(void)
+{
+	struct srv_entry e[5] = {
+		{ "c", 1, 20, 0 }, { "a", 1, 10, 5 }, { "b", 1, 10, 0 }, { "d", 1, 30, 1 }, { "e", 1, 20, 9 },
+	};
+	bool prio = true;
+	size_t i;
+
+	srv_order(e, 5, fixed_random);
+	for (i = 1; i < 5; i++)
+		prio = prio && e[i - 1].priority <= e[i].priority;
+	ok(prio, "SRV answers ordered by priority");
+	ok(strcmp(e[4].host, "d") == 0, "the highest priority value comes last");
+	ok(e[0].priority == 10 && e[2].priority == 20, "equal priorities stay together");
+	ok(strcmp(e[0].host, "b") == 0, "within a priority, the weighted draw picks (here: the last)");
+}
+
 int
 main(void)
 {
+	test_srv_order();
 	ares_library_init(ARES_LIB_INIT_ALL);
 	test_interleave();
 	test_lookup();

@@ -157,6 +157,9 @@ test_transports(void)
 		{ "tls+unix:/run/x.sock?sni=app.internal", TADDR_CONNECT, "unix" },
 		{ "tls+unix-abstract:x?verify=none", TADDR_CONNECT, "unix-abstract" },
 		{ "tls+mptcp://h:1?verify=none", TADDR_CONNECT, "mptcp" },
+		{ "tls+tcp://localhost:1?sni=a.example&nodelay=no&alpn=h2", TADDR_CONNECT, "tcp" },
+		{ "srv:_sip._tcp.example.org", TADDR_CONNECT, "srv" },
+		{ "srv:_db._tcp.example.org?via=mptcp&nodelay=no", TADDR_CONNECT, "srv" },
 	};
 	static const struct { const char *text; enum taddr_role role; const char *error; } bad[] = {
 		{ "udp://h:1", TADDR_CONNECT, "unknown transport 'udp'" },
@@ -190,6 +193,9 @@ test_transports(void)
 		{ "tls+tcp://h:1?sni=", TADDR_CONNECT, "sni takes a host name" },
 		{ "tls+tcp://h:1?ciphers=NOSUCHCIPHER", TADDR_CONNECT, "ciphers NOSUCHCIPHER" },
 		{ "tls+foo://h:1", TADDR_CONNECT, "unknown transport 'foo'" },
+		{ "srv:_sip._tcp.example.org", TADDR_LISTEN, "cannot be listened on" },
+		{ "srv:bad/name", TADDR_CONNECT, "is not a DNS name" },
+		{ "srv:_x._tcp.e.org?via=udp", TADDR_CONNECT, "via takes tcp or mptcp" },
 	};
 	char longpath[200];
 	size_t i;
