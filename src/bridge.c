@@ -102,6 +102,8 @@ bridge_close(struct bridge *b, const char *reason)
 	    b->front.identity != NULL ? b->front.identity : "");
 	mptn_bridges_live--;
 	b->conf->count->n--;
+	if (b->client.family != 0)
+		clientcount_leave(b->conf->count, &b->client);
 	worker_bridge_removed(b->w, b);
 	evtimer_del(&b->timer);
 	event_assign(&b->timer, worker_base(b->w), -1, 0, bridge_free_cb, b);
@@ -304,6 +306,24 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	listen->tp->setup(listen, fd);
 	log_debug("bridge %llu [%s]: accepted %s on %s", (unsigned long long)b->id, conf->name,
 	    b->front.name, listen->label);
+	if (conf->max_per_client > 0) {
+		struct clientkey k;
+
+		clientcount_key(fd, &k);
+		if (k.family != 0 && !clientcount_enter(conf->count, &k, conf->max_per_client)) {
+			static _Thread_local struct log_ratelimit rl;
+			unsigned long suppressed;
+
+			if (log_ratelimit_ok(&rl, 1000, &suppressed))
+				log_warning("listener %s: %s has max-connections-per-client (%llu) already; "
+				    "closing (%lu more not logged)", conf->name, b->front.name,
+				    (unsigned long long)conf->max_per_client, suppressed);
+			close(fd);
+			bridge_close(b, "per-client-limit");
+			return;
+		}
+		b->client = k;
+	}
 	if (conf->gateway == NULL && conf->nrules > 0) {
 		struct access_client client;
 		const char *why;

@@ -13,6 +13,8 @@
 
 #include <event2/event_struct.h>
 
+#include "clientcount.h"
+
 struct bufferevent;
 struct config;
 struct dial;
@@ -70,6 +72,7 @@ struct bridge {
 	int last_err;			/* errno of the last failed dial, or DIAL_ERR_NAME */
 	char last_error[160];
 	char *close_reason;		/* a reason built at run time, kept until the free */
+	struct clientkey client;	/* counted for max-connections-per-client */
 	struct event timer;		/* idle/fin timeout, then the deferred free */
 	uint64_t started_ms, active_ms;
 	bool closed;

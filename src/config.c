@@ -400,6 +400,7 @@ static const struct keyword listener_keywords[] = {
 	{ "buffer", KW_SIZE, L(buffer), CONFIG_BUFFER_MIN, CONFIG_BUFFER_MAX },
 	{ "max-connections", KW_UINT, L(max_connections), 0, 10000000 },
 	{ "splice", KW_SPLICE, L(splice), 0, 0 },
+	{ "max-connections-per-client", KW_UINT, L(max_per_client), 0, 10000000 },
 	{ "gateway", KW_GATEWAY, 0, 0, 0 },
 	{ "handshake-timeout", KW_DURATION, L(handshake_timeout_ms), 1, 0 },
 	{ "allow", KW_RULE, 0, 0, 0 },
@@ -534,6 +535,7 @@ lconf_new(const char *name, const char *file, unsigned line)
 	lc->max_connections = UNSET;
 	lc->splice = UNSET;
 	lc->handshake_timeout_ms = UNSET;
+	lc->max_per_client = UNSET;
 	return lc;
 }
 
@@ -576,6 +578,7 @@ lconf_defaults(struct lconf *lc)
 	DEF(buffer, CONFIG_BUFFER);
 	DEF(max_connections, 0);
 	DEF(handshake_timeout_ms, CONFIG_HANDSHAKE_TIMEOUT_MS);
+	DEF(max_per_client, 0);
 #undef DEF
 	lc->count = xcalloc(1, sizeof *lc->count);
 	lc->count->refs = 1;
@@ -1229,6 +1232,9 @@ config_dump(const struct config *c, FILE *f)
 		fprintf(f, "\tbuffer %llu\n", (unsigned long long)lc->buffer);
 		fprintf(f, "\tmax-connections %llu\n", (unsigned long long)lc->max_connections);
 		fprintf(f, "\tsplice %s\n", splices[lc->splice]);
+		if (lc->max_per_client > 0)
+			fprintf(f, "\tmax-connections-per-client %llu\n",
+			    (unsigned long long)lc->max_per_client);
 		if (lc->gateway != NULL) {
 			if (lc->users_file != NULL)
 				fprintf(f, "\tgateway %s { auth password %s }\n", lc->gateway->name,

@@ -45,6 +45,7 @@ struct lconf {
 	uint64_t fin_timeout_ms;
 	uint64_t buffer;		/* per-direction high-water mark, bytes */
 	uint64_t max_connections;	/* 0: only the global limit */
+	uint64_t max_per_client;	/* 0: no limit per client address (or uid) */
 	uint64_t splice;		/* enum config_splice */
 	struct lcount *count;
 	/* gateways: the target comes from the client */
