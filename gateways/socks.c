@@ -2,8 +2,9 @@
  * socks.c - the SOCKS gateway: SOCKS 5 (RFC 1928, with RFC 1929
  * username/password), SOCKS 4 and 4a, told apart by the version byte.
  * Stages: version sniff, (5) method selection, (5) credentials, request;
- * then the reply that matches the connect's outcome. CONNECT is served;
- * BIND and UDP ASSOCIATE are answered "command not supported" (0x07 / 91).
+ * then the reply that matches the connect's outcome. CONNECT and UDP
+ * ASSOCIATE (RFC 1928 §7 datagram headers; fragments dropped) are served;
+ * BIND is answered "command not supported" (0x07 / 91).
  */
 #include "common.h"
 #include "gateway.h"
@@ -182,14 +183,14 @@ socks_feed(void *session, const struct gw_env *env, const uint8_t *in, size_t le
 				break;
 			}
 			*used += n;
-			if (r.cmd != SOCKS5_CMD_CONNECT) {
+			if (r.cmd != SOCKS5_CMD_CONNECT && r.cmd != SOCKS5_CMD_UDP_ASSOCIATE) {
 				v5_reply(out, SOCKS5_REP_CMD_NOT_SUPPORTED);
 				return GW_STEP_REJECT;
 			}
 			set_dest(req, &r.dst);
 			req->proto = "socks5";
 			s->stage = SOCKS_WAIT;
-			return GW_STEP_CONNECT;
+			return r.cmd == SOCKS5_CMD_CONNECT ? GW_STEP_CONNECT : GW_STEP_UDP;
 		}
 		case SOCKS_WAIT:
 			return GW_STEP_MORE;
@@ -225,9 +226,37 @@ socks_reply(void *session, enum gw_outcome outcome, const struct sockaddr_storag
 		put(out, buf, socks_wire_encode_v5_reply(buf, sizeof buf, v5[outcome], &a));
 }
 
+static int
+socks_udp_unwrap(const uint8_t *dgram, size_t len, struct gw_request *dst, size_t *off)
+{
+	struct socks5_udp_header h;
+
+	if (socks_wire_decode_udp(dgram, len, &h, off) != MPTN_DONE || h.frag != 0)
+		return -1;	/* truncated, malformed, or a fragment (not supported) */
+	memset(dst, 0, sizeof *dst);
+	set_dest(dst, &h.dst);
+	dst->proto = "socks5-udp";
+	return 0;
+}
+
+static size_t
+socks_udp_wrap(const struct sockaddr_storage *from, uint8_t *out, size_t cap)
+{
+	struct socks_addr a;
+	int n;
+
+	memset(&a, 0, sizeof a);
+	if (socks_wire_addr_from_sockaddr(&a, (const struct sockaddr *)from) != 0)
+		return 0;
+	n = socks_wire_encode_udp(out, cap, &a);
+	return n > 0 ? (size_t)n : 0;
+}
+
 const struct gateway gateway_socks = {
 	.name = "socks",
 	.session_size = sizeof(struct socks_session),
 	.feed = socks_feed,
 	.reply = socks_reply,
+	.udp_unwrap = socks_udp_unwrap,
+	.udp_wrap = socks_udp_wrap,
 };

@@ -50,6 +50,7 @@ enum gw_step {
 	GW_STEP_MORE,		/* need more bytes (after sending out, if any) */
 	GW_STEP_CONNECT,	/* *req is set: connect, then call reply() */
 	GW_STEP_REJECT,		/* out holds the refusal: send it and close */
+	GW_STEP_UDP,		/* a UDP association: relay datagrams, reply() with its address */
 };
 
 /* What a session may consult. */
@@ -69,6 +70,13 @@ struct gateway {
 	/* The reply for OUTCOME; BOUND is the local address of the outbound connection. */
 	void (*reply)(void *session, enum gw_outcome, const struct sockaddr_storage *bound,
 	    struct gw_out *out);
+	/*
+	 * Datagram framing of a UDP association (NULL when the gateway has
+	 * none): unwrap a client's datagram into its destination and payload
+	 * offset (-1: drop it), and wrap a reply from FROM (header length).
+	 */
+	int (*udp_unwrap)(const uint8_t *dgram, size_t len, struct gw_request *dst, size_t *off);
+	size_t (*udp_wrap)(const struct sockaddr_storage *from, uint8_t *out, size_t cap);
 };
 
 extern const struct gateway gateway_socks;

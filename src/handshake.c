@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pump.h"
 #include "transport.h"
+#include "udp-assoc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,13 @@
 
 #define HANDSHAKE_AUTH_DELAY_MS 1000
 
-enum hs_stage { HS_READING, HS_DELAY, HS_DIALING, HS_REFUSED };
+enum hs_stage { HS_READING, HS_DELAY, HS_DIALING, HS_REFUSED, HS_ASSOCIATED };
 
 struct handshake {
 	enum hs_stage stage;
 	void *session;
+	int control_fd;
+	struct udp_assoc *udp;
 	struct access_client client;
 	struct gw_request req;
 	struct gw_out delayed;
@@ -39,6 +42,7 @@ handshake_start(struct bridge *b, int fd)
 	struct handshake *hs = xcalloc(1, sizeof *hs);
 
 	hs->session = xcalloc(1, b->conf->gateway->session_size);
+	hs->control_fd = fd;
 	access_client_from_fd(fd, &hs->client);
 	b->hs = hs;
 	bridge_arm_timer(b);
@@ -49,6 +53,7 @@ handshake_free(struct bridge *b)
 {
 	if (b->hs == NULL)
 		return;
+	udp_assoc_free(b->hs->udp);
 	free(b->hs->session);
 	free(b->hs);
 	b->hs = NULL;
@@ -111,6 +116,41 @@ handshake_decide(struct bridge *b)
 	bridge_dial(b);
 }
 
+/* UDP ASSOCIATE: open the relay and answer with its address. */
+static void
+handshake_associate(struct bridge *b)
+{
+	struct handshake *hs = b->hs;
+	struct sockaddr_storage bound;
+	struct gw_out out = { .len = 0 };
+	const char *why;
+	char *cause = NULL;
+
+	if (b->conf->gateway->udp_unwrap == NULL) {
+		handshake_refuse(b, GW_FAILED, "udp-not-supported");
+		return;
+	}
+	if (b->conf->nrules == 0 && !access_check(NULL, 0, &hs->client, NULL, NULL, &why)) {
+		log_info("bridge %llu [%s]: denied %s UDP association for %s: %s",
+		    (unsigned long long)b->id, b->conf->name, hs->req.proto, b->front.name, why);
+		handshake_refuse(b, GW_DENIED, "denied");
+		return;
+	}
+	hs->udp = udp_assoc_new(b, hs->control_fd, &hs->client, &hs->req, &bound, &cause);
+	if (hs->udp == NULL) {
+		log_warning("bridge %llu [%s]: %s", (unsigned long long)b->id, b->conf->name, cause);
+		free(cause);
+		handshake_refuse(b, GW_FAILED, "udp-relay-failed");
+		return;
+	}
+	hs->stage = HS_ASSOCIATED;
+	b->conf->gateway->reply(hs->session, GW_OK, &bound, &out);
+	b->pump->reply(b, out.data, out.len);
+	log_debug("bridge %llu [%s]: UDP association for %s", (unsigned long long)b->id,
+	    b->conf->name, b->front.name);
+	bridge_arm_timer(b);
+}
+
 void
 handshake_input(struct bridge *b)
 {
@@ -121,6 +161,14 @@ handshake_input(struct bridge *b)
 	size_t len, used = 0;
 	enum gw_step step;
 
+	if (hs != NULL && hs->stage == HS_ASSOCIATED) {
+		/* the control connection carries nothing more; its end ends the association */
+		len = b->pump->peek(&b->front, &data);
+		b->pump->consume(&b->front, len);
+		if (b->front.eof)
+			bridge_close(b, "done");
+		return;
+	}
 	if (hs == NULL || hs->stage != HS_READING)
 		return;
 	len = b->pump->peek(&b->front, &data);
@@ -155,6 +203,11 @@ handshake_input(struct bridge *b)
 			b->pump->reply(b, out.data, out.len);
 		handshake_decide(b);
 		return;
+	case GW_STEP_UDP:
+		if (out.len > 0)
+			b->pump->reply(b, out.data, out.len);
+		handshake_associate(b);
+		return;
 	}
 }
 
@@ -163,7 +216,8 @@ handshake_timer_ms(const struct bridge *b)
 {
 	uint64_t elapsed;
 
-	if (b->hs == NULL || b->hs->stage == HS_DIALING || b->hs->stage == HS_REFUSED)
+	if (b->hs == NULL || b->hs->stage == HS_DIALING || b->hs->stage == HS_REFUSED ||
+	    b->hs->stage == HS_ASSOCIATED)
 		return -1;
 	if (b->hs->stage == HS_DELAY)
 		return HANDSHAKE_AUTH_DELAY_MS;
