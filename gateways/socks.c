@@ -2,9 +2,9 @@
  * socks.c - the SOCKS gateway: SOCKS 5 (RFC 1928, with RFC 1929
  * username/password), SOCKS 4 and 4a, told apart by the version byte.
  * Stages: version sniff, (5) method selection, (5) credentials, request;
- * then the reply that matches the connect's outcome. CONNECT and UDP
- * ASSOCIATE (RFC 1928 §7 datagram headers; fragments dropped) are served;
- * BIND is answered "command not supported" (0x07 / 91).
+ * then the reply that matches the outcome. CONNECT, BIND (two replies:
+ * the listening address, then the connecting peer's) and, for SOCKS 5, UDP
+ * ASSOCIATE (RFC 1928 §7 datagram headers; fragments dropped) are served.
  */
 #include "common.h"
 #include "gateway.h"
@@ -86,7 +86,7 @@ socks_v4(struct socks_session *s, const uint8_t *in, size_t len, size_t *used,
 		break;
 	}
 	*used += n;
-	if (r.cmd != SOCKS4_CMD_CONNECT) {
+	if (r.cmd != SOCKS4_CMD_CONNECT && r.cmd != SOCKS4_CMD_BIND) {
 		v4_reply(out, SOCKS4_REP_REJECTED);
 		return GW_STEP_REJECT;
 	}
@@ -94,7 +94,7 @@ socks_v4(struct socks_session *s, const uint8_t *in, size_t len, size_t *used,
 	set_dest(req, &r.dst);
 	req->proto = r.is_4a ? "socks4a" : "socks4";
 	s->stage = SOCKS_WAIT;
-	return GW_STEP_CONNECT;
+	return r.cmd == SOCKS4_CMD_CONNECT ? GW_STEP_CONNECT : GW_STEP_BIND;
 }
 
 static enum gw_step
@@ -183,14 +183,17 @@ socks_feed(void *session, const struct gw_env *env, const uint8_t *in, size_t le
 				break;
 			}
 			*used += n;
-			if (r.cmd != SOCKS5_CMD_CONNECT && r.cmd != SOCKS5_CMD_UDP_ASSOCIATE) {
-				v5_reply(out, SOCKS5_REP_CMD_NOT_SUPPORTED);
-				return GW_STEP_REJECT;
-			}
 			set_dest(req, &r.dst);
 			req->proto = "socks5";
 			s->stage = SOCKS_WAIT;
-			return r.cmd == SOCKS5_CMD_CONNECT ? GW_STEP_CONNECT : GW_STEP_UDP;
+			if (r.cmd == SOCKS5_CMD_CONNECT)
+				return GW_STEP_CONNECT;
+			if (r.cmd == SOCKS5_CMD_BIND)
+				return GW_STEP_BIND;
+			if (r.cmd == SOCKS5_CMD_UDP_ASSOCIATE)
+				return GW_STEP_UDP;
+			v5_reply(out, SOCKS5_REP_CMD_NOT_SUPPORTED);
+			return GW_STEP_REJECT;
 		}
 		case SOCKS_WAIT:
 			return GW_STEP_MORE;

@@ -51,6 +51,7 @@ enum gw_step {
 	GW_STEP_CONNECT,	/* *req is set: connect, then call reply() */
 	GW_STEP_REJECT,		/* out holds the refusal: send it and close */
 	GW_STEP_UDP,		/* a UDP association: relay datagrams, reply() with its address */
+	GW_STEP_BIND,		/* accept one inbound connection from *req; reply() twice */
 };
 
 /* What a session may consult. */

@@ -17,20 +17,29 @@
 #include "pump.h"
 #include "transport.h"
 #include "udp-assoc.h"
+#include "worker.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define HANDSHAKE_AUTH_DELAY_MS 1000
 
-enum hs_stage { HS_READING, HS_DELAY, HS_DIALING, HS_REFUSED, HS_ASSOCIATED };
+enum hs_stage { HS_READING, HS_DELAY, HS_DIALING, HS_REFUSED, HS_ASSOCIATED, HS_BINDING };
 
 struct handshake {
 	enum hs_stage stage;
 	void *session;
 	int control_fd;
 	struct udp_assoc *udp;
+	int bind_fd;			/* BIND: the socket waiting for the inbound connection */
+	struct event *bind_ev;
+	uint64_t bind_started;
 	struct access_client client;
 	struct gw_request req;
 	struct gw_out delayed;
@@ -43,6 +52,7 @@ handshake_start(struct bridge *b, int fd)
 
 	hs->session = xcalloc(1, b->conf->gateway->session_size);
 	hs->control_fd = fd;
+	hs->bind_fd = -1;
 	access_client_from_fd(fd, &hs->client);
 	b->hs = hs;
 	bridge_arm_timer(b);
@@ -54,6 +64,10 @@ handshake_free(struct bridge *b)
 	if (b->hs == NULL)
 		return;
 	udp_assoc_free(b->hs->udp);
+	if (b->hs->bind_ev != NULL)
+		event_free(b->hs->bind_ev);
+	if (b->hs->bind_fd >= 0)
+		close(b->hs->bind_fd);
 	free(b->hs->session);
 	free(b->hs);
 	b->hs = NULL;
@@ -114,6 +128,101 @@ handshake_decide(struct bridge *b)
 	hs->stage = HS_DIALING;
 	bridge_arm_timer(b);
 	bridge_dial(b);
+}
+
+/* BIND: the inbound connection arrived (or something failed). */
+static void
+handshake_bind_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct bridge *b = arg;
+	struct handshake *hs = b->hs;
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof peer;
+	struct gw_out out = { .len = 0 };
+	char host[INET6_ADDRSTRLEN];
+	int fd;
+
+	fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;		/* spurious wake-up, or the peer gave up: keep waiting */
+	if (peer.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof host);
+	else
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, host, sizeof host);
+	/* the request named the host expected to connect; 0.0.0.0 / :: means any */
+	if (strcmp(hs->req.host, "0.0.0.0") != 0 && strcmp(hs->req.host, "::") != 0 &&
+	    strcmp(hs->req.host, host) != 0) {
+		log_info("bridge %llu [%s]: BIND: connection from %s, expected %s; refused",
+		    (unsigned long long)b->id, b->conf->name, host, hs->req.host);
+		close(fd);
+		return;
+	}
+	event_free(hs->bind_ev);
+	hs->bind_ev = NULL;
+	close(hs->bind_fd);
+	hs->bind_fd = -1;
+	b->back.ta = b->front.ta;
+	b->back.name = b->front.ta->tp->peer_name(b->front.ta, fd);
+	if (b->pump->attach(b, &b->back, fd) != 0) {
+		handshake_refuse(b, GW_FAILED, "bind-failed");
+		return;
+	}
+	b->conf->gateway->reply(hs->session, GW_OK, &peer, &out);	/* the second reply */
+	b->pump->reply(b, out.data, out.len);
+	log_debug("bridge %llu [%s]: BIND: %s connected", (unsigned long long)b->id, b->conf->name,
+	    b->back.name);
+	handshake_free(b);
+	b->active_ms = clock_ms();
+	b->pump->kick(b);
+	if (!b->closed)
+		bridge_arm_timer(b);
+}
+
+/* BIND: listen on the control connection's local address for one connection. */
+static void
+handshake_bind(struct bridge *b)
+{
+	struct handshake *hs = b->hs;
+	struct access_dest dest = { hs->req.host, hs->req.port };
+	struct sockaddr_storage local;
+	socklen_t len = sizeof local;
+	struct gw_out out = { .len = 0 };
+	const char *why;
+
+	if (!access_check(b->conf->rules, b->conf->nrules, &hs->client,
+	    hs->req.user[0] ? hs->req.user : NULL, &dest, &why)) {
+		log_info("bridge %llu [%s]: denied %s BIND for %s: %s", (unsigned long long)b->id,
+		    b->conf->name, hs->req.proto, b->front.name, why);
+		handshake_refuse(b, GW_DENIED, "denied");
+		return;
+	}
+	if (getsockname(hs->control_fd, (struct sockaddr *)&local, &len) != 0 ||
+	    (local.ss_family != AF_INET && local.ss_family != AF_INET6)) {
+		handshake_refuse(b, GW_FAILED, "bind-failed");
+		return;
+	}
+	if (local.ss_family == AF_INET)
+		((struct sockaddr_in *)&local)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&local)->sin6_port = 0;
+	hs->bind_fd = socket(local.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (hs->bind_fd < 0 || bind(hs->bind_fd, (struct sockaddr *)&local, len) != 0 ||
+	    listen(hs->bind_fd, 1) != 0) {
+		log_warning("bridge %llu [%s]: BIND: %s", (unsigned long long)b->id, b->conf->name,
+		    strerror(errno));
+		handshake_refuse(b, GW_FAILED, "bind-failed");
+		return;
+	}
+	len = sizeof local;
+	getsockname(hs->bind_fd, (struct sockaddr *)&local, &len);
+	hs->bind_ev = event_new(worker_base(b->w), hs->bind_fd, EV_READ | EV_PERSIST,
+	    handshake_bind_cb, b);
+	event_add(hs->bind_ev, NULL);
+	hs->stage = HS_BINDING;
+	hs->bind_started = clock_ms();
+	b->conf->gateway->reply(hs->session, GW_OK, &local, &out);	/* the first reply */
+	b->pump->reply(b, out.data, out.len);
+	bridge_arm_timer(b);
 }
 
 /* UDP ASSOCIATE: open the relay and answer with its address. */
@@ -208,6 +317,11 @@ handshake_input(struct bridge *b)
 			b->pump->reply(b, out.data, out.len);
 		handshake_associate(b);
 		return;
+	case GW_STEP_BIND:
+		if (out.len > 0)
+			b->pump->reply(b, out.data, out.len);
+		handshake_bind(b);
+		return;
 	}
 }
 
@@ -221,6 +335,11 @@ handshake_timer_ms(const struct bridge *b)
 		return -1;
 	if (b->hs->stage == HS_DELAY)
 		return HANDSHAKE_AUTH_DELAY_MS;
+	if (b->hs->stage == HS_BINDING) {
+		elapsed = clock_ms() - b->hs->bind_started;
+		return elapsed >= b->conf->connect_timeout_ms ? 0 :
+		    (long)(b->conf->connect_timeout_ms - elapsed);
+	}
 	elapsed = clock_ms() - b->started_ms;
 	return elapsed >= b->conf->handshake_timeout_ms ? 0 :
 	    (long)(b->conf->handshake_timeout_ms - elapsed);
@@ -235,6 +354,12 @@ handshake_timer(struct bridge *b)
 		hs->stage = HS_REFUSED;
 		b->pump->reply(b, hs->delayed.data, hs->delayed.len);
 		bridge_linger(b, "auth-failed");
+		return;
+	}
+	if (hs->stage == HS_BINDING) {
+		log_info("bridge %llu [%s]: BIND: no inbound connection within connect-timeout",
+		    (unsigned long long)b->id, b->conf->name);
+		handshake_refuse(b, GW_TIMEOUT, "bind-timeout");
 		return;
 	}
 	bridge_close(b, "handshake-timeout");
