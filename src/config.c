@@ -367,7 +367,7 @@ parse_file(struct parse_ctx *ctx, const char *file, struct stmt *into, unsigned 
 /* ---- From statements to struct config ---- */
 
 enum kw_type { KW_UINT, KW_SIZE, KW_DURATION, KW_LOGLEVEL, KW_LISTEN, KW_TARGET, KW_BLOCK,
-	KW_TLS_BLOCK, KW_SPLICE, KW_GATEWAY, KW_RULE, KW_MAP, KW_NAMESERVER };
+	KW_TLS_BLOCK, KW_SPLICE, KW_GATEWAY, KW_RULE, KW_MAP, KW_NAMESERVER, KW_TRANSPORT_BLOCK };
 
 struct keyword {
 	const char *name;
@@ -385,6 +385,7 @@ static const struct keyword global_keywords[] = {
 	{ "drain-timeout", KW_DURATION, G(drain_timeout_ms), 0, 0 },
 	{ "splice", KW_SPLICE, G(splice), 0, 0 },
 	{ "nameserver", KW_NAMESERVER, 0, 0, 0 },
+	{ "transport", KW_TRANSPORT_BLOCK, 0, 0, 0 },
 	{ "log-level", KW_LOGLEVEL, 0, 0, 0 },
 	{ "listener", KW_BLOCK, 0, 0, 0 },
 	{ "tls", KW_TLS_BLOCK, 0, 0, 0 },
@@ -835,6 +836,64 @@ interpret_tls(struct parse_ctx *ctx, const struct stmt *s, struct config *c)
 	return 0;
 }
 
+/*
+ * `transport NAME { module PATH-OR-NAME; KEY VALUE ... }`: load a transport
+ * module (once per process) and hand it the other lines, in order.
+ */
+static int
+interpret_transport(struct parse_ctx *ctx, const struct stmt *s, struct config *c)
+{
+	const struct transport_module *mod = NULL;
+	char *why = NULL;
+	size_t i;
+
+	if (s->argc != 2) {
+		ctx_error(ctx, s->file, s->line, "transport takes a name before '{'");
+		return -1;
+	}
+	for (i = 0; i < s->nchild; i++) {
+		const struct stmt *d = &s->child[i];
+
+		if (d->block || d->argc != 2) {
+			ctx_error(ctx, d->file, d->line, "transport %s: expected KEY VALUE", s->argv[1]);
+			return -1;
+		}
+		if (strcmp(d->argv[0], "module") == 0) {
+			if (mod != NULL) {
+				ctx_error(ctx, d->file, d->line, "module is given twice");
+				return -1;
+			}
+			if (transport_load(d->argv[1], &mod, &why) != 0) {
+				ctx_error(ctx, d->file, d->line, "%s", why);
+				free(why);
+				return -1;
+			}
+			if (strcmp(mod->transport->name, s->argv[1]) != 0) {
+				ctx_error(ctx, d->file, d->line, "module %s provides transport '%s', not '%s'",
+				    d->argv[1], mod->transport->name, s->argv[1]);
+				return -1;
+			}
+			continue;
+		}
+		if (mod == NULL) {
+			ctx_error(ctx, d->file, d->line, "transport %s: 'module' comes first", s->argv[1]);
+			return -1;
+		}
+		if (mod->configure == NULL || mod->configure(d->argv[0], d->argv[1], &why) != 0) {
+			ctx_error(ctx, d->file, d->line, "transport %s: %s", s->argv[1],
+			    why != NULL ? why : "this module takes no settings");
+			free(why);
+			return -1;
+		}
+	}
+	if (mod == NULL) {
+		ctx_error(ctx, s->file, s->line, "transport %s: no module line", s->argv[1]);
+		return -1;
+	}
+	(void)c;
+	return 0;
+}
+
 /* `nameserver IP[:PORT] ...`: the DNS servers c-ares asks instead of resolv.conf's. */
 static int
 interpret_nameserver(struct parse_ctx *ctx, const struct stmt *s, struct config *c)
@@ -893,7 +952,19 @@ interpret(struct parse_ctx *ctx, const struct stmt *root, struct config *c)
 {
 	size_t i;
 
-	/* tls blocks first, so listeners anywhere in the file may name them */
+	/* transport modules and tls blocks first: addresses anywhere may use them */
+	for (i = 0; i < root->nchild; i++) {
+		const struct stmt *s = &root->child[i];
+
+		if (strcmp(s->argv[0], "transport") != 0)
+			continue;
+		if (!s->block) {
+			ctx_error(ctx, s->file, s->line, "'transport' needs a { module ...; } block");
+			return -1;
+		}
+		if (interpret_transport(ctx, s, c) != 0)
+			return -1;
+	}
 	for (i = 0; i < root->nchild; i++) {
 		const struct stmt *s = &root->child[i];
 
@@ -915,7 +986,7 @@ interpret(struct parse_ctx *ctx, const struct stmt *root, struct config *c)
 			ctx_error(ctx, s->file, s->line, "unknown directive '%s'", s->argv[0]);
 			return -1;
 		}
-		if (kw->type == KW_TLS_BLOCK)
+		if (kw->type == KW_TLS_BLOCK || kw->type == KW_TRANSPORT_BLOCK)
 			continue;
 		if (s->block != (kw->type == KW_BLOCK)) {
 			ctx_error(ctx, s->file, s->line, s->block ? "'%s' does not take a block" :

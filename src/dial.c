@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,7 +47,36 @@ struct dial {
 	char error[160];
 	struct srv_entry *srv;		/* SRV answers still to try */
 	size_t nsrv, srv_next;
+	struct dial_token *token;	/* dial_wait(): completed by another thread */
 };
+
+/* Shared by a waiting dial and the thread that completes it. */
+struct dial_token {
+	pthread_mutex_t lock;
+	int refs;
+	struct dial *d;			/* NULL once the dial is gone */
+	struct worker *w;
+};
+
+struct dial_completion {
+	struct dial_token *token;
+	int fd, err;
+	char why[160];
+};
+
+static void
+dial_token_unref(struct dial_token *t)
+{
+	bool last;
+
+	pthread_mutex_lock(&t->lock);
+	last = --t->refs == 0;
+	pthread_mutex_unlock(&t->lock);
+	if (last) {
+		pthread_mutex_destroy(&t->lock);
+		free(t);
+	}
+}
 
 static void dial_resolved(void *, const struct sockaddr_storage *, size_t, const char *);
 
@@ -101,6 +132,56 @@ dial_stop_all(struct dial *d)
 	evtimer_del(d->deadline);
 	resolve_cancel(d->req);
 	d->req = NULL;
+}
+
+static void dial_finish(struct dial *, int, int, const char *);
+
+/* On the dial's worker: deliver what the other thread produced. */
+static void
+dial_token_deliver(struct worker *w, void *arg)
+{
+	struct dial_completion *c = arg;
+	struct dial_token *t = c->token;
+	struct dial *d;
+
+	pthread_mutex_lock(&t->lock);
+	d = t->d;
+	t->d = NULL;
+	pthread_mutex_unlock(&t->lock);
+	if (d != NULL)
+		dial_finish(d, c->fd, c->err, c->fd >= 0 ? NULL : c->why);
+	else if (c->fd >= 0)
+		close(c->fd);
+	dial_token_unref(t);
+	free(c);
+}
+
+void
+dial_token_complete(struct dial_token *t, int fd, int err, const char *why)
+{
+	struct dial_completion *c = xcalloc(1, sizeof *c);
+
+	c->token = t;
+	c->fd = fd;
+	c->err = err;
+	snprintf(c->why, sizeof c->why, "%s", why != NULL ? why : "connect failed");
+	worker_post(t->w, dial_token_deliver, c);
+}
+
+struct dial *
+dial_wait(struct worker *w, uint64_t timeout_ms, dial_cb cb, void *arg, struct dial_token **token)
+{
+	struct dial_spec none = { .addr = NULL };
+	struct dial *d = dial_start(w, &none, timeout_ms, cb, arg);
+	struct dial_token *t = xcalloc(1, sizeof *t);
+
+	pthread_mutex_init(&t->lock, NULL);
+	t->refs = 2;
+	t->d = d;
+	t->w = w;
+	d->token = t;
+	*token = t;
+	return d;
 }
 
 static void
@@ -280,6 +361,8 @@ dial_start(struct worker *w, const struct dial_spec *spec, uint64_t timeout_ms, 
 		d->req = resolver_lookup_srv(worker_resolver(w), spec->srv_name, dial_srv_answered, d);
 	} else if (spec->host != NULL) {
 		d->req = resolver_lookup(worker_resolver(w), spec->host, spec->port, dial_resolved, d);
+	} else if (spec->addr == NULL) {
+		/* dial_wait(): another thread completes it */
 	} else {
 		memcpy(&d->cand[0], spec->addr, spec->addrlen);
 		d->candlen[0] = spec->addrlen;
@@ -294,6 +377,12 @@ dial_cancel(struct dial *d)
 {
 	if (d == NULL)
 		return;
+	if (d->token != NULL) {
+		pthread_mutex_lock(&d->token->lock);
+		d->token->d = NULL;
+		pthread_mutex_unlock(&d->token->lock);
+		dial_token_unref(d->token);
+	}
 	dial_stop_all(d);
 	if (d->result_fd >= 0)
 		close(d->result_fd);

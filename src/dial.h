@@ -37,4 +37,15 @@ struct dial *dial_start(struct worker *, const struct dial_spec *, uint64_t time
 /* Stop a dial that has not reported: its sockets are closed, CB never runs. */
 void dial_cancel(struct dial *);
 
+/*
+ * A dial completed by another thread (a transport module with its own
+ * stack): dial_wait() returns the dial and a token; that thread hands the
+ * connected fd (or an error) to dial_token_complete(), from any thread,
+ * exactly once. A dial cancelled or timed out meanwhile closes the fd.
+ */
+struct dial_token;
+struct dial *dial_wait(struct worker *, uint64_t timeout_ms, dial_cb cb, void *arg,
+    struct dial_token **token);
+void dial_token_complete(struct dial_token *, int fd, int err, const char *why);
+
 #endif

@@ -78,11 +78,20 @@ version(void)
 	const struct transport *const *all;
 	size_t n, i;
 
+	const struct transport_module *const *mods;
+
 	all = transport_all(&n);
 	printf("mptnd %s\n", PACKAGE_VERSION);
 	printf("transports (built in):");
 	for (i = 0; i < n; i++)
 		printf(" %s", all[i]->name);
+	mods = transport_loaded(&n);
+	if (n > 0) {
+		printf("\ntransports (loaded):");
+		for (i = 0; i < n; i++)
+			printf(" %s", mods[i]->transport->name);
+	}
+	printf("\nmodule directory: %s", MPTND_MODULE_DIR);
 	printf("\nlibevent %s, %s, c-ares %s\n", event_get_version(),
 	    OpenSSL_version(OPENSSL_VERSION), ares_version(NULL));
 }
@@ -359,7 +368,7 @@ main(int argc, char **argv)
 	int pidfd = -1;
 	char **pair_flags = NULL, **pair_values = NULL, *cause = NULL;
 	size_t npairs = 0, nworkers, i;
-	bool test = false, daemon_mode = false, splice_set = false;
+	bool test = false, daemon_mode = false, splice_set = false, want_version = false;
 	enum config_splice splice_opt = CONFIG_SPLICE_AUTO;
 	uint64_t workers_opt = 0;
 	struct event *sigs[3];
@@ -414,8 +423,8 @@ main(int argc, char **argv)
 			logto = optarg;
 			break;
 		case OPT_VERSION:
-			version();
-			return 0;
+			want_version = true;
+			break;
 		case OPT_SPLICE:
 			if (config_parse_splice(optarg, &splice_opt) != 0) {
 				fprintf(stderr, "mptnd: --splice takes on, off or auto, not '%s'\n", optarg);
@@ -431,6 +440,10 @@ main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "mptnd: unexpected argument '%s' (see mptnd --help)\n", argv[optind]);
 		return 2;
+	}
+	if (want_version && file == NULL) {
+		version();	/* with -f: after the config has loaded its modules */
+		return 0;
 	}
 	if (file != NULL && npairs > 0) {
 		fprintf(stderr, "mptnd: use either -f or --listen/--target, not both\n");
@@ -454,6 +467,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s%s\n", file == NULL ? "mptnd: " : "", cause);
 		free(cause);
 		return 1;
+	}
+	if (want_version) {
+		version();
+		config_unref(st.cfg);
+		free(st.config_file);
+		return 0;
 	}
 	if (splice_set)
 		config_force_splice(st.cfg, splice_opt);
@@ -517,6 +536,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	if (transport_modules_start(&cause) != 0) {
+		log_error("%s", cause);
+		free(cause);
+		listener_release(st.gen, NULL);
+		return 1;
+	}
 	st.base = event_base_new();
 	mptn_bridges_max = bridge_limit(st.cfg, st.fd_limit);
 	workers_start(nworkers, st.base, worker_done_cb, &st);
@@ -532,6 +557,7 @@ main(int argc, char **argv)
 	event_base_dispatch(st.base);
 
 	workers_join();
+	transport_modules_stop();
 	for (i = 0; i < MPTN_ARRAY_LEN(signals); i++)
 		event_free(sigs[i]);
 	if (st.drain_timer != NULL)

@@ -7,6 +7,8 @@
 #include "common.h"
 #include "tls.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,19 +20,129 @@ static const struct transport *const transport_table[] = {
 	&transport_srv,
 };
 
+static const struct transport_module **loaded;
+static char **loaded_paths;
+static size_t nloaded;
+static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool
+transport_has_scheme(const struct transport *tp, const char *scheme)
+{
+	const char *const *s;
+
+	for (s = tp->schemes; *s != NULL; s++) {
+		if (strcmp(*s, scheme) == 0)
+			return true;
+	}
+	return false;
+}
+
 const struct transport *
 transport_find(const char *scheme)
 {
+	const struct transport *found = NULL;
 	size_t i;
-	const char *const *s;
 
 	for (i = 0; i < MPTN_ARRAY_LEN(transport_table); i++) {
-		for (s = transport_table[i]->schemes; *s != NULL; s++) {
-			if (strcmp(*s, scheme) == 0)
-				return transport_table[i];
+		if (transport_has_scheme(transport_table[i], scheme))
+			return transport_table[i];
+	}
+	pthread_mutex_lock(&loaded_lock);
+	for (i = 0; i < nloaded && found == NULL; i++) {
+		if (transport_has_scheme(loaded[i]->transport, scheme))
+			found = loaded[i]->transport;
+	}
+	pthread_mutex_unlock(&loaded_lock);
+	return found;
+}
+
+const struct transport_module *const *
+transport_loaded(size_t *n)
+{
+	*n = nloaded;
+	return loaded;
+}
+
+int
+transport_load(const char *name, const struct transport_module **mod, char **cause)
+{
+	const struct transport_module *m;
+	const char *dir = getenv("MPTND_MODULE_DIR");
+	char *path;
+	void *h;
+	size_t i;
+
+	if (strchr(name, '/') != NULL)
+		path = xstrdup(name);
+	else
+		xasprintf(&path, "%s/%s.so", dir != NULL ? dir : MPTND_MODULE_DIR, name);
+	pthread_mutex_lock(&loaded_lock);
+	for (i = 0; i < nloaded; i++) {
+		if (strcmp(loaded_paths[i], path) == 0) {
+			*mod = loaded[i];
+			pthread_mutex_unlock(&loaded_lock);
+			free(path);
+			return 0;
 		}
 	}
-	return NULL;
+	pthread_mutex_unlock(&loaded_lock);
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		xasprintf(cause, "module %s: %s", path, dlerror());
+		free(path);
+		return -1;
+	}
+	m = dlsym(h, MPTND_TRANSPORT_MODULE_SYMBOL);
+	if (m == NULL || m->abi != MPTND_TRANSPORT_ABI || m->size != sizeof(struct transport) ||
+	    m->transport == NULL) {
+		if (m == NULL)
+			xasprintf(cause, "module %s: no %s symbol (not an mptnd transport module)", path,
+			    MPTND_TRANSPORT_MODULE_SYMBOL);
+		else
+			xasprintf(cause, "module %s: built for transport ABI %u (struct size %u); "
+			    "this mptnd has ABI %d (size %zu): rebuild the module", path, m->abi,
+			    m->size, MPTND_TRANSPORT_ABI, sizeof(struct transport));
+		dlclose(h);
+		free(path);
+		return -1;
+	}
+	if (transport_find(m->transport->schemes[0]) != NULL) {
+		xasprintf(cause, "module %s: transport '%s' is already defined", path, m->transport->name);
+		dlclose(h);
+		free(path);
+		return -1;
+	}
+	pthread_mutex_lock(&loaded_lock);
+	loaded = xreallocarray(loaded, nloaded + 1, sizeof *loaded);
+	loaded_paths = xreallocarray(loaded_paths, nloaded + 1, sizeof *loaded_paths);
+	loaded[nloaded] = m;
+	loaded_paths[nloaded++] = path;
+	pthread_mutex_unlock(&loaded_lock);
+	*mod = m;
+	return 0;
+}
+
+int
+transport_modules_start(char **cause)
+{
+	size_t i;
+
+	for (i = 0; i < nloaded; i++) {
+		if (loaded[i]->start != NULL && loaded[i]->start(cause) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+transport_modules_stop(void)
+{
+	size_t i;
+
+	for (i = nloaded; i-- > 0;) {
+		if (loaded[i]->stop != NULL)
+			loaded[i]->stop();
+	}
 }
 
 const struct transport *const *

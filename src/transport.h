@@ -74,6 +74,37 @@ struct transport {
 	    dial_cb, void *arg);
 };
 
+/*
+ * A transport built as a loadable module (libtool -module) exports
+ * `const struct transport_module mptnd_transport_module`. The loader
+ * refuses a module whose ABI version or struct size differs from mptnd's.
+ * A module may run its own thread; it hands connections to the core as
+ * kernel fds (accepted on the fd its listen() returned, or through
+ * dial_wait()/dial_token_complete() for connects).
+ */
+#define MPTND_TRANSPORT_ABI 1
+#define MPTND_TRANSPORT_MODULE_SYMBOL "mptnd_transport_module"
+
+struct transport_module {
+	uint32_t abi;			/* MPTND_TRANSPORT_ABI */
+	uint32_t size;			/* sizeof(struct transport) it was built with */
+	const struct transport *transport;
+	/* One `KEY VALUE` line of its `transport NAME { }` block. */
+	int (*configure)(const char *key, const char *value, char **cause);
+	/* Before the workers start, and after they stopped. */
+	int (*start)(char **cause);
+	void (*stop)(void);
+};
+
+/*
+ * Load the module at PATH (or NAME, looked up in $MPTND_MODULE_DIR, then
+ * the installed module directory) once per process; *mod is its table.
+ */
+int transport_load(const char *path, const struct transport_module **mod, char **cause);
+/* Start / stop every loaded module. */
+int transport_modules_start(char **cause);
+void transport_modules_stop(void);
+
 /* Keyword table for a backend's URI options. */
 struct transport_opt {
 	const char *key;
@@ -90,8 +121,10 @@ int transport_apply_opts(const struct transport *, const struct transport_opt *,
 
 /* The backend for a scheme, or NULL. */
 const struct transport *transport_find(const char *scheme);
-/* Every registered backend, for --version and --help. */
+/* Every built-in backend, for --version and --help. */
 const struct transport *const *transport_all(size_t *n);
+/* Loaded modules' backends. */
+const struct transport_module *const *transport_loaded(size_t *n);
 
 /* Parse TEXT for ROLE into a new address; CTX may be NULL. */
 struct taddr *taddr_parse(const char *text, enum taddr_role, const struct taddr_ctx *ctx,
