@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -292,4 +293,50 @@ access_check(const struct access_rule *rules, size_t n, const struct access_clie
 	}
 	*why = "no rule matched";
 	return false;
+}
+
+static bool
+is_internal(const char *host)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127 || a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		    (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) || a[0] == 0 ||
+		    (a[0] == 100 && (a[1] & 0xc0) == 64);
+	if (inet_pton(AF_INET6, host, a) == 1) {
+		const struct in6_addr *a6 = (const struct in6_addr *)a;
+
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			char v4[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, a + 12, v4, sizeof v4);
+			return is_internal(v4);
+		}
+		return IN6_IS_ADDR_LOOPBACK(a6) || IN6_IS_ADDR_LINKLOCAL(a6) ||
+		    IN6_IS_ADDR_UNSPECIFIED(a6) || (a[0] & 0xfe) == 0xfc;
+	}
+	return strcasecmp(host, "localhost") == 0;
+}
+
+bool
+access_is_internal_blocked(const struct access_rule *rules, size_t n,
+    const struct access_client *cl, const char *user, const struct access_dest *d)
+{
+	size_t i, j;
+
+	if (d == NULL || d->host == NULL || !is_internal(d->host))
+		return false;
+	for (i = 0; i < n; i++) {
+		bool all = true, names_dest = false;
+
+		for (j = 0; j < rules[i].nconds && all; j++) {
+			all = cond_match(&rules[i].conds[j], cl, user, d);
+			names_dest = names_dest || rules[i].conds[j].kind == COND_TO_NET ||
+			    rules[i].conds[j].kind == COND_TO_NAME;
+		}
+		if (all)
+			return !(rules[i].allow && names_dest);
+	}
+	return true;
 }

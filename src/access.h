@@ -52,5 +52,13 @@ void access_client_from_fd(int fd, struct access_client *);
  */
 bool access_check(const struct access_rule *, size_t n, const struct access_client *,
     const char *user, const struct access_dest *, const char **why);
+/*
+ * RELIABILITY R15: a listener open beyond loopback may not reach loopback,
+ * link-local (cloud metadata included), RFC 1918 or unique-local addresses
+ * unless an allow rule naming the destination (`to ...`) admits it.
+ * Returns true when DEST is such an address and no such rule matches.
+ */
+bool access_is_internal_blocked(const struct access_rule *, size_t n, const struct access_client *,
+    const char *user, const struct access_dest *);
 
 #endif

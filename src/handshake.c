@@ -107,6 +107,15 @@ handshake_decide(struct bridge *b)
 		handshake_refuse(b, GW_DENIED, "denied");
 		return;
 	}
+	if (lconf_is_open(b->conf) && access_is_internal_blocked(b->conf->rules, b->conf->nrules,
+	    &hs->client, hs->req.user[0] ? hs->req.user : NULL, &dest)) {
+		log_info("bridge %llu [%s]: denied %s %s:%u for %s: an internal address, and no "
+		    "allow rule names it (this listener is open beyond loopback)",
+		    (unsigned long long)b->id, b->conf->name, hs->req.proto, hs->req.host,
+		    hs->req.port, b->front.name);
+		handshake_refuse(b, GW_DENIED, "denied");
+		return;
+	}
 	uri = addrmap_apply(b->conf->maps, b->conf->nmaps, hs->req.host, hs->req.port, &cause);
 	if (uri != NULL) {
 		b->own_target = taddr_parse(uri, TADDR_CONNECT, NULL, &cause);
