@@ -116,8 +116,14 @@ socks_feed(void *session, const struct gw_env *env, const uint8_t *in, size_t le
 
 			if (socks_wire_sniff(p, left, &s->version) != MPTN_DONE)
 				return left == 0 ? GW_STEP_MORE : GW_STEP_REJECT;
-			if (s->version == 4)
+			if (s->version == 4) {
+				if (env->users != NULL) {
+					/* SOCKS 4 has no passwords: with auth configured, refuse it */
+					v4_reply(out, SOCKS4_REP_REJECTED);
+					return GW_STEP_REJECT;
+				}
 				return socks_v4(s, p, left, used, out, req);
+			}
 			switch (socks_wire_decode_greeting(p, left, &g, &n)) {
 			case MPTN_MORE:
 				return GW_STEP_MORE;

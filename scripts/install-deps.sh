@@ -5,7 +5,7 @@
 set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config libevent-dev libssl-dev libc-ares-dev"
-TEST="$BUILD clang libclang-rt-14-dev socat ncat curl openssl iproute2 nftables procps util-linux mandoc python3 dnsmasq-base"
+TEST="$BUILD clang libclang-rt-14-dev socat ncat curl openssl iproute2 nftables procps util-linux mandoc python3 dnsmasq-base proxychains4"
 
 case "${1:-build}" in
 build) want=$BUILD ;;

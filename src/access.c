@@ -253,8 +253,11 @@ cond_match(const struct access_cond *c, const struct access_client *cl, const ch
 			return false;
 		if (inet_pton(AF_INET, d->host, raw) == 1)
 			return cidr_match(&c->net, AF_INET, raw);
-		if (inet_pton(AF_INET6, d->host, raw) == 1)
+		if (inet_pton(AF_INET6, d->host, raw) == 1) {
+			if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)raw))	/* ::ffff:a.b.c.d is IPv4 */
+				return cidr_match(&c->net, AF_INET, raw + 12);
 			return cidr_match(&c->net, AF_INET6, raw);
+		}
 		return false;
 	case COND_TO_NAME:
 		return d != NULL && d->host != NULL && fnmatch(c->name, d->host, FNM_CASEFOLD) == 0;

@@ -141,14 +141,34 @@ addrmap_match(const char *pattern, const char *host, char *label, size_t lsize)
 	return true;
 }
 
+bool
+addrmap_matches(const struct addrmap_rule *rules, size_t n, const char *host, uint16_t port)
+{
+	char label[300];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((rules[i].port < 0 || rules[i].port == port) &&
+		    addrmap_match(rules[i].pattern, host, label, sizeof label))
+			return true;
+	}
+	return false;
+}
+
 char *
-addrmap_apply(const struct addrmap_rule *rules, size_t n, const char *host, uint16_t port,
+addrmap_apply(const struct addrmap_rule *rules, size_t n, const char *mixed_host, uint16_t port,
     char **cause)
 {
-	char label[300], *uri;
+	char label[300], *uri, host[300];
 	struct in6_addr a6;
-	bool v6 = inet_pton(AF_INET6, host, &a6) == 1;
+	bool v6;
 	size_t i;
+
+	/* names are case-insensitive: fill templates with one spelling */
+	for (i = 0; mixed_host[i] != '\0' && i < sizeof host - 1; i++)
+		host[i] = (char)tolower((unsigned char)mixed_host[i]);
+	host[i] = '\0';
+	v6 = inet_pton(AF_INET6, host, &a6) == 1;
 
 	for (i = 0; i < n; i++) {
 		if (rules[i].port >= 0 && rules[i].port != port)

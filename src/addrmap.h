@@ -12,6 +12,7 @@
 #ifndef MPTN_ADDRMAP_H
 #define MPTN_ADDRMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,5 +32,7 @@ void addrmap_rule_clear(struct addrmap_rule *);
  */
 char *addrmap_apply(const struct addrmap_rule *, size_t n, const char *host, uint16_t port,
     char **cause);
+/* Does a rule (not the tcp:// default) take HOST:PORT? */
+bool addrmap_matches(const struct addrmap_rule *, size_t n, const char *host, uint16_t port);
 
 #endif

@@ -58,8 +58,7 @@ bridge_label(struct bridge *b, struct half *h)
 static void
 half_release(struct bridge *b, struct half *h)
 {
-	if (h->live)
-		b->pump->release(h);
+	b->pump->release(h);	/* also a half that never connected: a reply may sit in its buffer */
 	free(h->name);
 	free(h->identity);
 }
@@ -72,7 +71,9 @@ bridge_free_cb(evutil_socket_t unused, short what, void *arg)
 	half_release(b, &b->front);
 	half_release(b, &b->back);
 	handshake_free(b);
-	taddr_free(b->own_target);
+	for (size_t i = 0; i < b->nown; i++)
+		taddr_free(b->own_targets[i]);
+	free(b->own_targets);
 	config_unref(b->cfg);
 	free(b->close_reason);
 	free(b);

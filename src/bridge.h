@@ -63,9 +63,10 @@ struct bridge {
 	struct half front, back;
 	struct handshake *hs;		/* a gateway's handshake, while it lasts */
 	const char *linger;		/* close with this reason once the front has our reply */
-	struct taddr *const *targets;	/* the listener's, or own_target */
+	struct taddr *const *targets;	/* the listener's, or own_targets */
 	size_t ntargets;
-	struct taddr *own_target;	/* chosen by a gateway */
+	struct taddr **own_targets;	/* chosen by a gateway */
+	size_t nown;
 	struct dial *dial;
 	size_t target;			/* index of the target being tried */
 	size_t tries;

@@ -31,6 +31,7 @@ gateway_outcome(int err)
 		return GW_NET_UNREACHABLE;
 	case EHOSTUNREACH:
 	case EHOSTDOWN:
+	case ENOENT:		/* a mapped socket file that is not there */
 	case DIAL_ERR_NAME:
 		return GW_HOST_UNREACHABLE;
 	case ETIMEDOUT:

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pump.h"
 #include "transport.h"
+#include "resolve.h"
 #include "udp-assoc.h"
 #include "worker.h"
 
@@ -43,6 +44,7 @@ struct handshake {
 	struct access_client client;
 	struct gw_request req;
 	struct gw_out delayed;
+	struct resolve_req *req_pending;	/* R15: resolving a name before dialling */
 };
 
 void
@@ -63,6 +65,7 @@ handshake_free(struct bridge *b)
 {
 	if (b->hs == NULL)
 		return;
+	resolve_cancel(b->hs->req_pending);
 	udp_assoc_free(b->hs->udp);
 	if (b->hs->bind_ev != NULL)
 		event_free(b->hs->bind_ev);
@@ -90,25 +93,97 @@ handshake_refuse(struct bridge *b, enum gw_outcome outcome, const char *reason)
 	bridge_linger(b, reason);
 }
 
+static void
+handshake_add_target(struct bridge *b, struct taddr *ta)
+{
+	b->own_targets = xreallocarray(b->own_targets, b->nown + 1, sizeof *b->own_targets);
+	b->own_targets[b->nown++] = ta;
+}
+
+static void
+handshake_dial(struct bridge *b)
+{
+	b->targets = b->own_targets;
+	b->ntargets = b->nown;
+	b->hs->stage = HS_DIALING;
+	bridge_arm_timer(b);
+	bridge_dial(b);
+}
+
+/*
+ * R15 for names: on a listener open beyond loopback, a name is resolved
+ * here and its internal addresses are dropped (unless a rule names them);
+ * the addresses left are dialled as they are, so a second lookup cannot
+ * answer differently (DNS rebinding).
+ */
+static void
+handshake_resolved(void *arg, const struct sockaddr_storage *addrs, size_t n, const char *error)
+{
+	struct bridge *b = arg;
+	struct handshake *hs = b->hs;
+	size_t i;
+
+	hs->req_pending = NULL;
+	if (error != NULL) {
+		log_info("bridge %llu [%s]: %s %s:%u: name lookup failed: %s", (unsigned long long)b->id,
+		    b->conf->name, hs->req.proto, hs->req.host, hs->req.port, error);
+		handshake_refuse(b, GW_HOST_UNREACHABLE, "name-lookup-failed");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char ip[INET6_ADDRSTRLEN], *uri, *cause = NULL;
+		struct access_dest d = { ip, hs->req.port };
+		struct taddr *ta;
+
+		if (addrs[i].ss_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)&addrs[i])->sin_addr, ip, sizeof ip);
+		else
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&addrs[i])->sin6_addr, ip, sizeof ip);
+		if (access_is_internal_blocked(b->conf->rules, b->conf->nrules, &hs->client,
+		    hs->req.user[0] ? hs->req.user : NULL, &d))
+			continue;
+		xasprintf(&uri, addrs[i].ss_family == AF_INET6 ? "tcp://[%s]:%u" : "tcp://%s:%u", ip,
+		    hs->req.port);
+		ta = taddr_parse(uri, TADDR_CONNECT, NULL, &cause);
+		free(uri);
+		free(cause);
+		if (ta != NULL)
+			handshake_add_target(b, ta);
+	}
+	if (b->nown == 0) {
+		log_info("bridge %llu [%s]: denied %s %s:%u for %s: it resolves only to internal "
+		    "addresses, and no allow rule names them (this listener is open beyond loopback)",
+		    (unsigned long long)b->id, b->conf->name, hs->req.proto, hs->req.host,
+		    hs->req.port, b->front.name);
+		handshake_refuse(b, GW_DENIED, "denied");
+		return;
+	}
+	handshake_dial(b);
+}
+
 /* The request is complete: rules, mapping, then dial. */
 static void
 handshake_decide(struct bridge *b)
 {
 	struct handshake *hs = b->hs;
 	struct access_dest dest = { hs->req.host, hs->req.port };
+	const char *user = hs->req.user[0] ? hs->req.user : NULL;
+	bool open = lconf_is_open(b->conf);
+	struct taddr *ta = NULL;
 	const char *why;
 	char *uri, *cause = NULL;
 
-	if (!access_check(b->conf->rules, b->conf->nrules, &hs->client,
-	    hs->req.user[0] ? hs->req.user : NULL, &dest, &why)) {
+	/* with authentication and no rules, the password is the gate */
+	if (!(b->conf->nrules == 0 && b->conf->users != NULL) &&
+	    !access_check(b->conf->rules, b->conf->nrules, &hs->client, user, &dest, &why)) {
 		log_info("bridge %llu [%s]: denied %s %s:%u for %s%s%s: %s", (unsigned long long)b->id,
 		    b->conf->name, hs->req.proto, hs->req.host, hs->req.port, b->front.name,
-		    hs->req.user[0] ? " user " : "", hs->req.user, why);
+		    user != NULL ? " user " : "", hs->req.user, why);
 		handshake_refuse(b, GW_DENIED, "denied");
 		return;
 	}
-	if (lconf_is_open(b->conf) && access_is_internal_blocked(b->conf->rules, b->conf->nrules,
-	    &hs->client, hs->req.user[0] ? hs->req.user : NULL, &dest)) {
+	if (open && access_is_internal_blocked(b->conf->rules, b->conf->nrules, &hs->client, user,
+	    &dest)) {
 		log_info("bridge %llu [%s]: denied %s %s:%u for %s: an internal address, and no "
 		    "allow rule names it (this listener is open beyond loopback)",
 		    (unsigned long long)b->id, b->conf->name, hs->req.proto, hs->req.host,
@@ -116,11 +191,18 @@ handshake_decide(struct bridge *b)
 		handshake_refuse(b, GW_DENIED, "denied");
 		return;
 	}
-	uri = addrmap_apply(b->conf->maps, b->conf->nmaps, hs->req.host, hs->req.port, &cause);
-	if (uri != NULL) {
-		b->own_target = taddr_parse(uri, TADDR_CONNECT, NULL, &cause);
+	if (open && hs->req.host_is_name &&
+	    !addrmap_matches(b->conf->maps, b->conf->nmaps, hs->req.host, hs->req.port)) {
+		hs->stage = HS_DIALING;
+		bridge_arm_timer(b);
+		hs->req_pending = resolver_lookup(worker_resolver(b->w), hs->req.host, hs->req.port,
+		    handshake_resolved, b);
+		return;
 	}
-	if (uri == NULL || b->own_target == NULL) {
+	uri = addrmap_apply(b->conf->maps, b->conf->nmaps, hs->req.host, hs->req.port, &cause);
+	if (uri != NULL)
+		ta = taddr_parse(uri, TADDR_CONNECT, NULL, &cause);
+	if (uri == NULL || ta == NULL) {
 		log_info("bridge %llu [%s]: %s %s:%u: %s", (unsigned long long)b->id, b->conf->name,
 		    hs->req.proto, hs->req.host, hs->req.port, cause);
 		free(cause);
@@ -129,14 +211,11 @@ handshake_decide(struct bridge *b)
 		return;
 	}
 	log_debug("bridge %llu [%s]: %s %s:%u%s%s -> %s", (unsigned long long)b->id, b->conf->name,
-	    hs->req.proto, hs->req.host, hs->req.port, hs->req.user[0] ? " user " : "",
-	    hs->req.user, uri);
+	    hs->req.proto, hs->req.host, hs->req.port, user != NULL ? " user " : "", hs->req.user,
+	    uri);
 	free(uri);
-	b->targets = &b->own_target;
-	b->ntargets = 1;
-	hs->stage = HS_DIALING;
-	bridge_arm_timer(b);
-	bridge_dial(b);
+	handshake_add_target(b, ta);
+	handshake_dial(b);
 }
 
 /* BIND: the inbound connection arrived (or something failed). */
@@ -198,7 +277,8 @@ handshake_bind(struct bridge *b)
 	struct gw_out out = { .len = 0 };
 	const char *why;
 
-	if (!access_check(b->conf->rules, b->conf->nrules, &hs->client,
+	if (!(b->conf->nrules == 0 && b->conf->users != NULL) &&
+	    !access_check(b->conf->rules, b->conf->nrules, &hs->client,
 	    hs->req.user[0] ? hs->req.user : NULL, &dest, &why)) {
 		log_info("bridge %llu [%s]: denied %s BIND for %s: %s", (unsigned long long)b->id,
 		    b->conf->name, hs->req.proto, b->front.name, why);
@@ -248,7 +328,8 @@ handshake_associate(struct bridge *b)
 		handshake_refuse(b, GW_FAILED, "udp-not-supported");
 		return;
 	}
-	if (b->conf->nrules == 0 && !access_check(NULL, 0, &hs->client, NULL, NULL, &why)) {
+	if (b->conf->nrules == 0 && b->conf->users == NULL &&
+	    !access_check(NULL, 0, &hs->client, NULL, NULL, &why)) {
 		log_info("bridge %llu [%s]: denied %s UDP association for %s: %s",
 		    (unsigned long long)b->id, b->conf->name, hs->req.proto, b->front.name, why);
 		handshake_refuse(b, GW_DENIED, "denied");
@@ -296,8 +377,10 @@ handshake_input(struct bridge *b)
 	case GW_STEP_MORE:
 		if (out.len > 0)
 			b->pump->reply(b, out.data, out.len);
-		if (b->front.eof)
-			bridge_close(b, "front-closed-in-handshake");
+		if (b->front.eof) {
+			hs->stage = HS_REFUSED;
+			bridge_linger(b, "front-closed-in-handshake");	/* a reply may be queued */
+		}
 		else if (len - used >= b->conf->buffer)
 			bridge_close(b, "request-too-large");
 		return;

@@ -258,8 +258,11 @@ bev_stop(struct half *h)
 static void
 bev_release(struct half *h)
 {
-	SSL *ssl = h->ta->tls != NULL ? bufferevent_openssl_get_ssl(h->bev) : NULL;
+	SSL *ssl;
 
+	if (h->bev == NULL)
+		return;
+	ssl = h->ta->tls != NULL ? bufferevent_openssl_get_ssl(h->bev) : NULL;
 	if (h->tls_shut != NULL)
 		event_free(h->tls_shut);
 	if (ssl != NULL && h->secured && !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))

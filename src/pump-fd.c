@@ -315,7 +315,8 @@ fd_release(struct half *h)
 		pool_buf_put(pl, h->buf, h->bridge->conf->buffer);
 	if (h->pipe != NULL)
 		pool_pipe_put(pl, h->pipe, h->in_pipe == 0);
-	close(h->fd);
+	if (h->fd >= 0)
+		close(h->fd);
 }
 
 static size_t

@@ -25,6 +25,7 @@ chmod 755 "$T"
 PORT_LOCK_DIR=${PORT_LOCK_DIR:-/tmp/mptnd-test-ports}
 
 declare -a _PIDS=()          # every background process, by PID
+declare -A _PID_START=()     # PID -> its start time when tracked
 declare -A PEER_PID=()       # tpeer name -> PID
 declare -A PEER_PORT=()      # tpeer name -> port it printed (listen on port 0)
 MPTND_PID=
@@ -73,14 +74,19 @@ mode_pass() { printf '%s: PASS: %s%s\n' "$TEST_NAME" "$(mode_tag)" "$*" >&2; }
 
 # ---- cleanup ------------------------------------------------------------------
 
-# _ours PID: is PID still a child of this shell?  A child that exited and was
-# reaped may have its PID reused by some other process: never signal that.
-_ours() {
+# _starttime PID: its start time (field 22 of /proc/PID/stat), "" when gone.
+_starttime() {
     local st
-    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    st=${st##*) }                      # after "PID (comm) ": state ppid ...
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    st=${st##*) }                      # after "PID (comm) ": field 3 is $1
     set -- $st
-    [ "${2:-}" = "$$" ]
+    echo "${20:-}"
+}
+
+# _ours PID: is PID still the process track_pid recorded?  Same PID and same
+# start time: a PID the kernel reused for another process is never signalled.
+_ours() {
+    [ -n "${_PID_START[$1]:-}" ] && [ "$(_starttime "$1")" = "${_PID_START[$1]}" ]
 }
 
 # _kill_tracked: TERM every tracked process still running, wait up to 1 s,
@@ -104,7 +110,7 @@ _kill_tracked() {
         if _ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     done
     for pid in "${live[@]}"; do wait "$pid" 2>/dev/null || true; done
-    _PIDS=()
+    _PIDS=(); _PID_START=()
 }
 _state() { local st; st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0; st=${st##*) }; echo "${st%% *}"; }
 
@@ -138,8 +144,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# track_pid PID: kill PID when the test exits.
-track_pid() { _PIDS+=("$1"); }
+# track_pid PID: kill PID when the test exits (or at the next splice mode),
+# if it is still the same process (its start time is recorded now).
+track_pid() { _PIDS+=("$1"); _PID_START[$1]=$(_starttime "$1"); }
 
 # track_file PATH: remove PATH when the test exits (e.g. a socket outside $T).
 track_file() { echo "$1" >> "$T/.files"; }
@@ -320,6 +327,18 @@ stop_mptnd() {
     kill "-$sig" "$MPTND_PID" 2>/dev/null || true
     wait_pid "$MPTND_PID" "$timeout" || fail "mptnd did not exit within $timeout s after SIG$sig"
     MPTND_RC=$WAIT_RC
+}
+
+# mptnd_stop_clean: SIGTERM the current mptnd (no connection should be left),
+# and require exit status 0 and no sanitizer report in its log (so an ASan or
+# UBSan build's leak and error reports at exit fail the test).
+mptnd_stop_clean() {
+    stop_mptnd TERM 15
+    if grep -Eq 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$MPTND_LOG"; then
+        grep -E -m3 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$MPTND_LOG" >&2
+        fail "sanitizer report in mptnd's log"
+    fi
+    [ "$MPTND_RC" = 0 ] || fail "mptnd exited with status $MPTND_RC on SIGTERM"
 }
 
 # mptnd_alive: is the current mptnd still running?

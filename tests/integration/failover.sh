@@ -47,6 +47,7 @@ failover_mode() {
 
     mptnd_alive || fail "mptnd died"
     splice_effect_check "$pipes0"
+    mptnd_stop_clean
     mode_pass "failover past a refused target; all-refused closed in $(field t_total "$l") s"
 }
 

@@ -84,6 +84,7 @@ halfclose_mode() {
         fail "expected $want close lines 'reason=done up=$SIZE down=$SIZE'"
     mptnd_alive || fail "mptnd died"
     splice_effect_check "$pipes0"
+    mptnd_stop_clean
     mode_pass "$n transport pairs, both half-close orders"
 }
 

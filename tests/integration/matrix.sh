@@ -90,6 +90,7 @@ matrix_mode() {
         fail "expected $N close lines 'reason=done ... up=$BYTES down=$BYTES', got $(count_lines "$MPTND_LOG" "closed: reason=done .*up=$BYTES down=$BYTES")"
     mptnd_alive || fail "mptnd died"
     splice_effect_check "$pipes0"
+    mptnd_stop_clean
     mode_pass "$N pairs x $BYTES bytes both ways in $(fsub "$(now_s)" "$t_start") s"
 }
 

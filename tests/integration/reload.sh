@@ -98,6 +98,7 @@ reload_mode() {
     run_client b3 tcp:127.0.0.1:$PB many 5 --timeout 20 || fail "listener B broken after the bad reload: $(peer_out b3)"
     mptnd_alive || fail "mptnd died"
     splice_effect_check "$pipes0"
+    mptnd_stop_clean
     mode_pass "listener added by SIGHUP, transfer across it intact, bad config rejected"
 }
 

@@ -110,6 +110,7 @@ EOC
     check_pair "slow reader" slow big 0 "$SIZE"
     wait_for_line "$MPTND_LOG" "closed: reason=done .*down=$SIZE" 5 || fail "no 'reason=done ... down=$SIZE' close line"
     splice_effect_check "$pipes0"
+    mptnd_stop_clean
     mode_pass "RSS growth ${growth} kB <= ${SLACK_KB} kB, server +$sent_growth bytes, $inflight in flight during a ${PAUSE} s stall; 256 MiB digest matches"
 }
 
