@@ -404,6 +404,7 @@ static const struct keyword listener_keywords[] = {
 	{ "max-connections-per-client", KW_UINT, L(max_per_client), 0, 10000000 },
 	{ "gateway", KW_GATEWAY, 0, 0, 0 },
 	{ "handshake-timeout", KW_DURATION, L(handshake_timeout_ms), 1, 0 },
+	{ "auth-failure-delay", KW_DURATION, L(auth_delay_ms), 1, 0 },
 	{ "allow", KW_RULE, 0, 0, 0 },
 	{ "deny", KW_RULE, 0, 0, 0 },
 	{ "map", KW_MAP, 0, 0, 0 },
@@ -537,6 +538,7 @@ lconf_new(const char *name, const char *file, unsigned line)
 	lc->splice = UNSET;
 	lc->handshake_timeout_ms = UNSET;
 	lc->max_per_client = UNSET;
+	lc->auth_delay_ms = UNSET;
 	return lc;
 }
 
@@ -580,6 +582,7 @@ lconf_defaults(struct lconf *lc)
 	DEF(max_connections, 0);
 	DEF(handshake_timeout_ms, CONFIG_HANDSHAKE_TIMEOUT_MS);
 	DEF(max_per_client, 0);
+	DEF(auth_delay_ms, 1000);
 #undef DEF
 	lc->count = xcalloc(1, sizeof *lc->count);
 	lc->count->refs = 1;
@@ -1314,6 +1317,10 @@ config_dump(const struct config *c, FILE *f)
 				fprintf(f, "\tgateway %s\n", lc->gateway->name);
 			fprintf(f, "\t");
 			dump_duration(f, "handshake-timeout", lc->handshake_timeout_ms);
+			if (lc->users_file != NULL) {
+				fprintf(f, "\t");
+				dump_duration(f, "auth-failure-delay", lc->auth_delay_ms);
+			}
 		}
 		for (j = 0; j < lc->nrules; j++)
 			fprintf(f, "\t%s\n", lc->rules[j].text);

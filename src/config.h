@@ -53,6 +53,7 @@ struct lconf {
 	struct passwd_db *users;	/* gateway auth password FILE */
 	char *users_file;
 	uint64_t handshake_timeout_ms;
+	uint64_t auth_delay_ms;		/* first wrong password's delay, doubled per failure */
 	struct access_rule *rules;	/* allow / deny, in order */
 	size_t nrules;
 	struct addrmap_rule *maps;	/* map, in order */

@@ -1,12 +1,13 @@
 /*
  * handshake.c - a bridge's gateway phase. Stages: READING (the client's
  * request; the handshake timeout runs from accept, whatever the client
- * sends), DELAY (a wrong password waits HANDSHAKE_AUTH_DELAY_MS before its
- * refusal), DIALING (the request is decided and being connected). Replies
+ * sends), DELAY (a wrong password waits before its refusal: 1 s, doubled
+ * for each recent failure of the same source or user, see authfail.h), DIALING (the request is decided and being connected). Replies
  * go through the pump ahead of any relayed byte; what the client sent after
  * its request stays in the front's buffer and is relayed as payload.
  */
 #include "handshake.h"
+#include "authfail.h"
 #include "access.h"
 #include "addrmap.h"
 #include "bridge.h"
@@ -29,7 +30,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define HANDSHAKE_AUTH_DELAY_MS 1000
 
 enum hs_stage { HS_READING, HS_DELAY, HS_DIALING, HS_REFUSED, HS_ASSOCIATED, HS_BINDING };
 
@@ -45,6 +45,7 @@ struct handshake {
 	struct gw_request req;
 	struct gw_out delayed;
 	struct resolve_req *req_pending;	/* R15: resolving a name before dialling */
+	uint64_t delay_ms;			/* before a refused authentication is answered */
 };
 
 void
@@ -386,8 +387,15 @@ handshake_input(struct bridge *b)
 		return;
 	case GW_STEP_REJECT:
 		if (hs->req.auth_failed) {
-			log_info("bridge %llu [%s]: authentication failed for user '%s' from %s",
-			    (unsigned long long)b->id, b->conf->name, hs->req.user, b->front.name);
+			struct clientkey src;
+			unsigned long fails;
+
+			clientcount_key(hs->control_fd, &src);
+			hs->delay_ms = authfail_record(&src, hs->req.user, b->conf->auth_delay_ms, &fails);
+			log_info("bridge %llu [%s]: authentication failed for user '%s' from %s "
+			    "(failure %lu in 10 min; answering in %llu ms)", (unsigned long long)b->id,
+			    b->conf->name, hs->req.user, b->front.name, fails,
+			    (unsigned long long)hs->delay_ms);
 			hs->delayed = out;
 			hs->stage = HS_DELAY;
 			bridge_arm_timer(b);
@@ -402,6 +410,8 @@ handshake_input(struct bridge *b)
 	case GW_STEP_CONNECT:
 		if (out.len > 0)
 			b->pump->reply(b, out.data, out.len);
+		if (hs->req.user[0] != '\0')
+			authfail_success(hs->req.user);
 		handshake_decide(b);
 		return;
 	case GW_STEP_UDP:
@@ -426,7 +436,7 @@ handshake_timer_ms(const struct bridge *b)
 	    b->hs->stage == HS_ASSOCIATED)
 		return -1;
 	if (b->hs->stage == HS_DELAY)
-		return HANDSHAKE_AUTH_DELAY_MS;
+		return (long)b->hs->delay_ms;
 	if (b->hs->stage == HS_BINDING) {
 		elapsed = clock_ms() - b->hs->bind_started;
 		return elapsed >= b->conf->connect_timeout_ms ? 0 :
