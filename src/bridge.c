@@ -28,6 +28,7 @@
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static _Atomic uint64_t bridge_next_id = 1;
@@ -120,6 +121,22 @@ bridge_shut_done(struct bridge *b, struct half *dst)
 		bridge_arm_timer(b);
 }
 
+/*
+ * A TLS front whose handshake has not finished is held to the listener's
+ * handshake-timeout (from accept), like a gateway's client: ms left, or -1.
+ */
+static long
+bridge_tls_pending_ms(const struct bridge *b)
+{
+	uint64_t elapsed;
+
+	if (b->front.ta->tls == NULL || b->front.secured || b->back.live)
+		return -1;
+	elapsed = clock_ms() - b->started_ms;
+	return elapsed >= b->conf->handshake_timeout_ms ? 0 :
+	    (long)(b->conf->handshake_timeout_ms - elapsed);
+}
+
 static uint64_t
 bridge_timeout(struct bridge *b)
 {
@@ -144,6 +161,10 @@ bridge_timer_cb(evutil_socket_t unused, short what, void *arg)
 		handshake_timer(b);
 		return;
 	}
+	if (bridge_tls_pending_ms(b) == 0) {
+		bridge_close(b, "front-tls-timeout");
+		return;
+	}
 	if (clock_ms() - b->active_ms >= bridge_timeout(b)) {
 		bridge_close(b, (b->front.shut || b->back.shut) ? "fin-timeout" : "idle-timeout");
 		return;
@@ -159,6 +180,8 @@ bridge_arm_timer(struct bridge *b)
 	long hs_ms = handshake_timer_ms(b);
 	struct timeval tv;
 
+	if (hs_ms < 0)
+		hs_ms = bridge_tls_pending_ms(b);
 	if (b->linger != NULL || hs_ms >= 0) {
 		left = b->linger != NULL ? BRIDGE_LINGER_MS : (uint64_t)hs_ms;
 		tv.tv_sec = (time_t)(left / 1000);
@@ -275,7 +298,7 @@ bridge_choose_pump(const struct lconf *conf, const struct taddr *listen)
 			return &pump_bev;
 	}
 	for (i = 0; i < conf->nmaps; i++) {
-		if (strncmp(conf->maps[i].tmpl, "tls+", 4) == 0)
+		if (strncasecmp(conf->maps[i].tmpl, "tls+", 4) == 0)
 			return &pump_bev;	/* a gateway may reach a TLS target */
 	}
 	return &pump_fd;
@@ -344,6 +367,15 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	}
 	if (conf->gateway != NULL)
 		handshake_start(b, fd);
-	else
+	else if (listen->tls == NULL)
 		bridge_try_target(b);
+	else
+		bridge_arm_timer(b);	/* the target is dialled once the client's TLS is up */
+}
+
+void
+bridge_front_secured(struct bridge *b)
+{
+	if (b->hs == NULL && b->dial == NULL && !b->back.live && !b->closed)
+		bridge_dial(b);
 }

@@ -85,6 +85,8 @@ void bridge_start(struct worker *, struct config *, const struct lconf *conf,
 /* The one close path: log, stop, and free later from the loop. */
 void bridge_close(struct bridge *, const char *reason);
 
+/* The front's TLS handshake finished: dial now (the target waits for it). */
+void bridge_front_secured(struct bridge *);
 /* Dial b->targets in order (after a gateway has set them). */
 void bridge_dial(struct bridge *);
 /* Close once the front has been sent what is queued for it (a refusal). */

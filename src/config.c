@@ -641,13 +641,14 @@ lconf_is_open(const struct lconf *lc)
 {
 	size_t i;
 
+	/* local: Unix sockets and loopback TCP/MPTCP; anything else may be reached from afar */
 	for (i = 0; i < lc->nlisten; i++) {
-		const char *l = lc->listen[i]->label, *h;
+		const char *l = taddr_bind_key(lc->listen[i]), *h;
 
-		if (strncmp(l, "tls+", 4) == 0)
-			l += 4;
+		if (strncmp(l, "unix:", 5) == 0 || strncmp(l, "unix-abstract:", 14) == 0)
+			continue;
 		if (strncmp(l, "tcp://", 6) != 0 && strncmp(l, "mptcp://", 8) != 0)
-			continue;	/* unix sockets are local */
+			return true;
 		h = strstr(l, "://") + 3;
 		if (strncmp(h, "127.", 4) != 0 && strncmp(h, "[::1]:", 6) != 0)
 			return true;
@@ -830,6 +831,12 @@ interpret_tls(struct parse_ctx *ctx, const struct stmt *s, struct config *c)
 		if (tls_check_option(d->argv[0], d->argv[1], &why) != 0) {
 			ctx_error(ctx, d->file, d->line, "%s", why);
 			free(why);
+			return -1;
+		}
+		/* files are checked here, so an error names this line even if no address uses the block */
+		if ((strcmp(d->argv[0], "cert") == 0 || strcmp(d->argv[0], "key") == 0 ||
+		    strcmp(d->argv[0], "ca") == 0) && access(d->argv[1], R_OK) != 0) {
+			ctx_error(ctx, d->file, d->line, "%s %s: %s", d->argv[0], d->argv[1], strerror(errno));
 			return -1;
 		}
 		p->opts = xreallocarray(p->opts, p->nopts + 1, sizeof *p->opts);
@@ -1280,8 +1287,12 @@ config_dump(const struct config *c, FILE *f)
 	dump_duration(f, "drain-timeout", c->drain_timeout_ms);
 	fprintf(f, "splice %s\n", splices[c->splice]);
 	fprintf(f, "log-level %s\n", levels[c->log_level]);
-	if (c->nameservers != NULL)
-		fprintf(f, "nameserver %s\n", c->nameservers);
+	if (c->nameservers != NULL) {
+		fprintf(f, "nameserver ");
+		for (const char *p = c->nameservers; *p != '\0'; p++)
+			fputc(*p == ',' ? ' ' : *p, f);
+		fputc('\n', f);
+	}
 	for (i = 0; i < c->ntls; i++) {
 		fprintf(f, "tls %s {\n", c->tls[i]->name);
 		for (j = 0; j < c->tls[i]->nopts; j++)

@@ -88,9 +88,14 @@ dial_srv_next(struct dial *d)
 
 	if (d->srv == NULL || d->srv_next >= d->nsrv)
 		return false;
+	struct resolve_req *r;
+
 	e = &d->srv[d->srv_next++];
 	d->ncand = d->next = d->natt = 0;
-	d->req = resolver_lookup(worker_resolver(d->w), e->host, e->port, dial_resolved, d);
+	/* an answer given at once (NULL) may already have started a newer lookup */
+	r = resolver_lookup(worker_resolver(d->w), e->host, e->port, dial_resolved, d);
+	if (r != NULL)
+		d->req = r;
 	return true;
 }
 
@@ -358,9 +363,17 @@ dial_start(struct worker *w, const struct dial_spec *spec, uint64_t timeout_ms, 
 		evtimer_add(d->deadline, &tv);
 	}
 	if (spec->srv_name != NULL) {
-		d->req = resolver_lookup_srv(worker_resolver(w), spec->srv_name, dial_srv_answered, d);
+		struct resolve_req *r = resolver_lookup_srv(worker_resolver(w), spec->srv_name,
+		    dial_srv_answered, d);
+
+		if (r != NULL)
+			d->req = r;
 	} else if (spec->host != NULL) {
-		d->req = resolver_lookup(worker_resolver(w), spec->host, spec->port, dial_resolved, d);
+		struct resolve_req *r = resolver_lookup(worker_resolver(w), spec->host, spec->port,
+		    dial_resolved, d);
+
+		if (r != NULL)
+			d->req = r;
 	} else if (spec->addr == NULL) {
 		/* dial_wait(): another thread completes it */
 	} else {

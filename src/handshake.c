@@ -236,6 +236,9 @@ handshake_bind_cb(evutil_socket_t lfd, short what, void *arg)
 		return;		/* spurious wake-up, or the peer gave up: keep waiting */
 	if (peer.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof host);
+	else if (IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&peer)->sin6_addr))
+		inet_ntop(AF_INET, ((struct sockaddr_in6 *)&peer)->sin6_addr.s6_addr + 12, host,
+		    sizeof host);	/* a dual-stack socket: ::ffff:a.b.c.d is a.b.c.d */
 	else
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, host, sizeof host);
 	/* the request named the host expected to connect; 0.0.0.0 / :: means any */

@@ -174,6 +174,12 @@ reload(struct main_state *st)
 		free(cause);
 		return;
 	}
+	if (transport_modules_start(&cause) != 0) {
+		log_error("reload failed, keeping the running configuration: %s", cause);
+		free(cause);
+		config_unref(cfg);
+		return;
+	}
 	if (st->splice_set)
 		config_force_splice(cfg, st->splice_opt);
 	config_share_counts(cfg, st->cfg);

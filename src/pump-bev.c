@@ -11,6 +11,12 @@
  * a TLS half that means close_notify, then the socket's write side, so
  * half-close survives TLS (RFC 8446 §6.1); a TLS half that ends any other
  * way still says close_notify if its session is intact.
+ *
+ * A plain half here reads through its own event instead of the socket
+ * bufferevent's reader: libevent 2.1 reads at most 4 KiB per read(2)
+ * (evbuffer_set_max_read arrived in 2.2), which costs throughput and, on
+ * MPTCP, stalls the sender's window. bev_plain_read reads up to `buffer`
+ * bytes per call into the input evbuffer's own chains.
  */
 #include "bridge.h"
 #include "common.h"
@@ -30,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static struct half *
@@ -85,6 +92,60 @@ bev_shut(struct bridge *b, struct half *dst)
 	bev_shut_socket(b, dst);
 }
 
+static void bev_read_cb(struct bufferevent *, void *);
+static void bev_event_cb(struct bufferevent *, short, void *);
+
+/* Reading on or off for H, whichever reader it has. */
+static void
+bev_reading(struct half *h, bool on)
+{
+	if (h->ta->tls != NULL) {
+		if (on)
+			bufferevent_enable(h->bev, EV_READ);
+		else
+			bufferevent_disable(h->bev, EV_READ);
+	} else if (on && !h->eof)
+		event_add(&h->ev, NULL);
+	else
+		event_del(&h->ev);
+}
+
+/* A plain half is readable: up to `buffer` bytes in one readv(2). */
+static void
+bev_plain_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct half *h = arg;
+	struct bridge *b = h->bridge;
+	struct evbuffer *in = bufferevent_get_input(h->bev);
+	struct evbuffer_iovec vec[2];
+	ssize_t n;
+	int nvec;
+
+	nvec = evbuffer_reserve_space(in, (ev_ssize_t)b->conf->buffer, vec, 2);
+	if (nvec <= 0)
+		return;
+	n = readv(fd, (struct iovec *)vec, nvec);
+	if (n < 0) {
+		evbuffer_commit_space(in, vec, 0);
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		bev_event_cb(h->bev, BEV_EVENT_READING | BEV_EVENT_ERROR, b);
+		return;
+	}
+	if (n == 0) {
+		evbuffer_commit_space(in, vec, 0);
+		event_del(&h->ev);
+		bev_event_cb(h->bev, BEV_EVENT_READING | BEV_EVENT_EOF, b);
+		return;
+	}
+	if ((size_t)n <= vec[0].iov_len)
+		vec[0].iov_len = (size_t)n, nvec = 1;
+	else
+		vec[1].iov_len = (size_t)n - vec[0].iov_len;
+	evbuffer_commit_space(in, vec, nvec);
+	bev_read_cb(h->bev, b);
+}
+
 /* Move what SRC has read to the other half, throttle, and pass EOF on. */
 static void
 bev_pump(struct bridge *b, struct half *src)
@@ -104,7 +165,7 @@ bev_pump(struct bridge *b, struct half *src)
 		b->active_ms = clock_ms();
 	}
 	if (!src->eof && evbuffer_get_length(out) >= b->conf->buffer) {
-		bufferevent_disable(src->bev, EV_READ);
+		bev_reading(src, false);
 		src->throttled = true;
 	}
 	if (src->eof && evbuffer_get_length(out) == 0)
@@ -132,7 +193,7 @@ bev_write_cb(struct bufferevent *bev, void *arg)
 	b->active_ms = clock_ms();
 	if (src->throttled && left < b->conf->buffer) {
 		src->throttled = false;
-		bufferevent_enable(src->bev, EV_READ);
+		bev_reading(src, true);
 	}
 	if (src->eof && left == 0)
 		bev_shut(b, dst);
@@ -157,6 +218,8 @@ bev_tls_ready(struct bridge *b, struct half *h)
 	log_debug("bridge %llu [%s]: %s TLS ready: %s %s%s", (unsigned long long)b->id,
 	    b->conf->name, bridge_label(b, h), SSL_get_version(ssl), SSL_get_cipher_name(ssl),
 	    SSL_session_reused(ssl) ? " (resumed)" : "");
+	if (h == &b->front)
+		bridge_front_secured(b);
 }
 
 static void
@@ -201,6 +264,13 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_EOF) {
 		h->eof = true;
+		/*
+		 * libevent 2.1's OpenSSL bufferevent stops writing when the peer's
+		 * close_notify arrives and only starts again when data is added to an
+		 * empty output: what is queued toward this half would sit there.
+		 */
+		if (h->ta->tls != NULL)
+			bufferevent_enable(h->bev, EV_WRITE);
 		bev_pump(b, h);
 		bridge_after_io(b);
 	}
@@ -237,7 +307,16 @@ bev_attach(struct bridge *b, struct half *h, int fd)
 	bufferevent_setwatermark(h->bev, EV_WRITE, io / 2, 0);
 	bufferevent_set_max_single_read(h->bev, io);
 	bufferevent_set_max_single_write(h->bev, io);
-	bufferevent_enable(h->bev, EV_READ | EV_WRITE);
+	if (h->ta->tls != NULL)
+		bufferevent_enable(h->bev, EV_READ | EV_WRITE);
+	else {
+		/* our own reader (see the top of this file); the bufferevent only writes */
+		bufferevent_enable(h->bev, EV_WRITE);
+		/* a socket bufferevent keeps its input's end frozen while it does not read */
+		evbuffer_unfreeze(bufferevent_get_input(h->bev), 0);
+		event_assign(&h->ev, worker_base(b->w), fd, EV_READ | EV_PERSIST, bev_plain_read, h);
+		event_add(&h->ev, NULL);
+	}
 	return 0;
 }
 
@@ -251,6 +330,8 @@ static void
 bev_stop(struct half *h)
 {
 	bufferevent_disable(h->bev, EV_READ | EV_WRITE);
+	if (h->ta->tls == NULL)
+		event_del(&h->ev);
 	if (h->tls_shut != NULL)
 		event_del(h->tls_shut);
 }
@@ -262,6 +343,8 @@ bev_release(struct half *h)
 
 	if (h->bev == NULL)
 		return;
+	if (h->ta->tls == NULL)
+		event_del(&h->ev);
 	ssl = h->ta->tls != NULL ? bufferevent_openssl_get_ssl(h->bev) : NULL;
 	if (h->tls_shut != NULL)
 		event_free(h->tls_shut);

@@ -220,9 +220,11 @@ static void
 ssl_cause(char **cause, const char *what, const char *arg)
 {
 	char err[256];
-	unsigned long e = ERR_peek_last_error();
+	unsigned long e = ERR_peek_error();	/* the first is the cause, e.g. fopen's errno */
 
-	if (e != 0)
+	if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SYS)
+		snprintf(err, sizeof err, "%s", strerror(ERR_GET_REASON(e)));
+	else if (e != 0)
 		ERR_error_string_n(e, err, sizeof err);
 	else
 		snprintf(err, sizeof err, "unknown error");

@@ -22,6 +22,7 @@ static const struct transport *const transport_table[] = {
 
 static const struct transport_module **loaded;
 static char **loaded_paths;
+static bool *loaded_started;
 static size_t nloaded;
 static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -115,6 +116,8 @@ transport_load(const char *name, const struct transport_module **mod, char **cau
 	pthread_mutex_lock(&loaded_lock);
 	loaded = xreallocarray(loaded, nloaded + 1, sizeof *loaded);
 	loaded_paths = xreallocarray(loaded_paths, nloaded + 1, sizeof *loaded_paths);
+	loaded_started = xreallocarray(loaded_started, nloaded + 1, sizeof *loaded_started);
+	loaded_started[nloaded] = false;
 	loaded[nloaded] = m;
 	loaded_paths[nloaded++] = path;
 	pthread_mutex_unlock(&loaded_lock);
@@ -128,8 +131,11 @@ transport_modules_start(char **cause)
 	size_t i;
 
 	for (i = 0; i < nloaded; i++) {
+		if (loaded_started[i])
+			continue;	/* a reload may load more: start only the new ones */
 		if (loaded[i]->start != NULL && loaded[i]->start(cause) != 0)
 			return -1;
+		loaded_started[i] = true;
 	}
 	return 0;
 }
@@ -140,8 +146,9 @@ transport_modules_stop(void)
 	size_t i;
 
 	for (i = nloaded; i-- > 0;) {
-		if (loaded[i]->stop != NULL)
+		if (loaded_started[i] && loaded[i]->stop != NULL)
 			loaded[i]->stop();
+		loaded_started[i] = false;
 	}
 }
 

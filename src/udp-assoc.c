@@ -38,6 +38,7 @@ struct udp_assoc {
 	int fd;
 	struct event *ev;
 	struct access_client client;	/* the control connection's peer */
+	char user[256];			/* the authenticated user, or "" */
 	struct sockaddr_storage client_udp;
 	bool client_known;
 	uint16_t declared_port;
@@ -113,15 +114,66 @@ remember_peer(struct udp_assoc *u, const struct sockaddr_storage *to)
 		u->npeers++;
 }
 
-static void
-send_to_dest(struct udp_assoc *u, const struct sockaddr_storage *to, const uint8_t *p, size_t len)
+/* May datagrams go to TO? The listener's rules, then R15 for open listeners. */
+static bool
+dest_allowed(struct udp_assoc *u, const struct sockaddr_storage *to, const char *name)
 {
-	if (to->ss_family != u->client_udp.ss_family) {
-		u->dropped++;	/* the relay socket has the control connection's family */
+	const struct lconf *lc = u->b->conf;
+	const char *user = u->user[0] ? u->user : NULL, *why;
+	char ip[INET6_ADDRSTRLEN];
+	struct access_dest d;
+
+	if (to->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)to)->sin_addr, ip, sizeof ip);
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)to)->sin6_addr, ip, sizeof ip);
+	d.host = name != NULL ? name : ip;
+	d.port = ss_port(to);
+	/* with a password file and no rules, the password admitted the client */
+	if (!(lc->nrules == 0 && lc->users != NULL) &&
+	    !access_check(lc->rules, lc->nrules, &u->client, user, &d, &why)) {
+		log_debug("bridge %llu: UDP datagram to %s:%u denied: %s",
+		    (unsigned long long)u->b->id, d.host, d.port, why);
+		return false;
+	}
+	d.host = ip;	/* R15 looks at the address the datagram really goes to */
+	if (lconf_is_open(lc) && access_is_internal_blocked(lc->rules, lc->nrules, &u->client,
+	    user, &d)) {
+		log_debug("bridge %llu: UDP datagram to internal %s:%u denied",
+		    (unsigned long long)u->b->id, ip, d.port);
+		return false;
+	}
+	return true;
+}
+
+static void
+send_to_dest(struct udp_assoc *u, const struct sockaddr_storage *dst, const char *name,
+    const uint8_t *p, size_t len)
+{
+	struct sockaddr_storage to = *dst;
+
+	if (!dest_allowed(u, &to, name)) {
+		u->dropped++;
 		return;
 	}
-	remember_peer(u, to);
-	if (sendto(u->fd, p, len, MSG_DONTWAIT, (const struct sockaddr *)to, ss_len(to)) < 0)
+	if (to.ss_family == AF_INET && u->client_udp.ss_family == AF_INET6) {
+		/* a dual-stack relay socket reaches IPv4 as ::ffff:a.b.c.d */
+		struct sockaddr_in v4 = *(struct sockaddr_in *)dst;
+		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&to;
+
+		memset(&to, 0, sizeof to);
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = v4.sin_port;
+		v6->sin6_addr.s6_addr[10] = 0xff;
+		v6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(v6->sin6_addr.s6_addr + 12, &v4.sin_addr, 4);
+	}
+	if (to.ss_family != u->client_udp.ss_family) {
+		u->dropped++;	/* an IPv6 destination from an IPv4-only relay socket */
+		return;
+	}
+	remember_peer(u, &to);
+	if (sendto(u->fd, p, len, MSG_DONTWAIT, (const struct sockaddr *)&to, ss_len(&to)) < 0)
 		u->dropped++;
 	u->b->active_ms = clock_ms();
 }
@@ -143,7 +195,7 @@ udp_resolved(void *arg, const struct sockaddr_storage *addrs, size_t n, const ch
 			i = 0;
 		snprintf(u->cached_name, sizeof u->cached_name, "%s", u->pending_name);
 		u->cached_addr = addrs[i];
-		send_to_dest(u, &addrs[i], u->pending, u->pending_len);
+		send_to_dest(u, &addrs[i], u->pending_name, u->pending, u->pending_len);
 	} else
 		u->dropped++;
 	free(u->pending);
@@ -176,25 +228,15 @@ from_client(struct udp_assoc *u, const uint8_t *p, size_t len)
 {
 	const struct gateway *gw = u->b->conf->gateway;
 	struct gw_request dst;
-	struct access_dest d;
 	struct sockaddr_storage to;
-	const char *why;
 	size_t off;
 
 	if (gw->udp_unwrap(p, len, &dst, &off) != 0) {
 		u->dropped++;
 		return;
 	}
-	d.host = dst.host;
-	d.port = dst.port;
-	if (!access_check(u->b->conf->rules, u->b->conf->nrules, &u->client, NULL, &d, &why)) {
-		u->dropped++;
-		log_debug("bridge %llu: UDP datagram to %s:%u denied: %s",
-		    (unsigned long long)u->b->id, dst.host, dst.port, why);
-		return;
-	}
 	if (ip_literal(dst.host, dst.port, &to)) {
-		send_to_dest(u, &to, p + off, len - off);
+		send_to_dest(u, &to, NULL, p + off, len - off);
 		return;
 	}
 	if (strcmp(dst.host, u->cached_name) == 0) {
@@ -203,7 +245,7 @@ from_client(struct udp_assoc *u, const uint8_t *p, size_t len)
 			((struct sockaddr_in *)&to)->sin_port = htons(dst.port);
 		else
 			((struct sockaddr_in6 *)&to)->sin6_port = htons(dst.port);
-		send_to_dest(u, &to, p + off, len - off);
+		send_to_dest(u, &to, dst.host, p + off, len - off);
 		return;
 	}
 	if (u->req != NULL || u->pending != NULL) {
@@ -214,7 +256,13 @@ from_client(struct udp_assoc *u, const uint8_t *p, size_t len)
 	u->pending = xmalloc(len - off + 1);
 	memcpy(u->pending, p + off, len - off);
 	u->pending_len = len - off;
-	u->req = resolver_lookup(worker_resolver(u->b->w), dst.host, dst.port, udp_resolved, u);
+	{
+		struct resolve_req *r = resolver_lookup(worker_resolver(u->b->w), dst.host, dst.port,
+		    udp_resolved, u);
+
+		if (r != NULL)
+			u->req = r;
+	}
 }
 
 /* A datagram from a destination: wrap it for the client. */
@@ -281,6 +329,7 @@ udp_assoc_new(struct bridge *b, int control_fd, const struct access_client *clie
 
 	u->b = b;
 	u->client = *client;
+	snprintf(u->user, sizeof u->user, "%s", req->user);
 	u->declared_port = req->port;
 	u->fd = -1;
 	if (client->addr.ss_family != AF_INET && client->addr.ss_family != AF_INET6) {

@@ -57,11 +57,11 @@ make_ca() {
         -addext "subjectKeyIdentifier=hash"
 }
 
-# make_cert DIR NAME CA KIND CN SAN [expired]: a leaf certificate DIR/NAME.pem
+# make_cert DIR NAME CA KIND CN SAN [expired|future]: a leaf certificate DIR/NAME.pem
 # with key DIR/NAME.key, signed by DIR/CA.pem.  KIND is server or client (the
 # extendedKeyUsage); SAN is an openssl subjectAltName value or "" for none.
-# With "expired" the certificate was valid only on 1-2 January 2020.  Every
-# certificate gets a fresh random serial.
+# With "expired" the certificate was valid only on 1-2 January 2020, with
+# "future" only from 2099.  Every certificate gets a fresh random serial.
 make_cert() {
     local dir=$1 name=$2 ca=$3 kind=$4 cn=$5 san=$6 when=${7:-} eku conf
     case $kind in
@@ -78,10 +78,11 @@ make_cert() {
         echo "authorityKeyIdentifier=keyid"
         [ -n "$san" ] && echo "subjectAltName=$san"
     } > "$dir/$name.ext"
-    if [ "$when" = expired ]; then
+    if [ "$when" = expired ] || [ "$when" = future ]; then
+        local -a dates=(-startdate 20200101000000Z -enddate 20200102000000Z)
+        [ "$when" = future ] && dates=(-startdate 20990101000000Z -enddate 20991231000000Z)
         conf=$(_tls_ca_conf "$dir" "$ca")
-        _tls_ossl ca -batch -notext -config "$conf" \
-            -startdate 20200101000000Z -enddate 20200102000000Z \
+        _tls_ossl ca -batch -notext -config "$conf" "${dates[@]}" \
             -extfile "$dir/$name.ext" -in "$dir/$name.csr" -out "$dir/$name.pem"
     else
         _tls_ossl x509 -req -in "$dir/$name.csr" -CA "$dir/$ca.pem" -CAkey "$dir/$ca.key" \
@@ -120,7 +121,7 @@ make_pki() {
 # prints it (upper-case hex).
 cert_serial() { openssl x509 -in "$1" -noout -serial | sed 's/^serial=//'; }
 
-# ---- openssl s_client ---------------------------------------------------------
+# ---- openssl s_client and s_server ------------------------------------------
 
 # peer_cert_serial HOST:PORT SERVERNAME [CAFILE]: connect, finish the handshake
 # (verifying against CAFILE when given) and print the serial of the
@@ -134,26 +135,46 @@ peer_cert_serial() {
     printf '%s\n' "$out" | openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//' || true
 }
 
+declare -A _HOLDER_PID=()
+# _wait_fd PID FD PATH: wait (up to 5 s) until process PID has PATH open as FD
+# (or has already exited).
+_wait_fd() {
+    local i
+    for i in $(seq 1 500); do
+        [ "$(readlink "/proc/$1/fd/$2" 2>/dev/null)" = "$3" ] && return 0
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.01
+    done
+    return 1
+}
+# _fifo_stdin NAME CMD...: run CMD in the background with stdin the fifo
+# $T/NAME.in and stdout/stderr $T/NAME.out/.err, a `sleep` holding the fifo's
+# write side; returns once both have it open, so nothing written to the fifo
+# is lost and CMD does not see an early EOF.  Sets PEER_PID[NAME].
+_fifo_stdin() {
+    local name=$1 fifo=$T/$1.in; shift
+    mkfifo "$fifo"
+    sleep 600 > "$fifo" &
+    _HOLDER_PID[$name]=$!
+    track_pid "$!"
+    "$@" < "$fifo" > "$T/$name.out" 2> "$T/$name.err" &
+    PEER_PID[$name]=$!
+    track_pid "$!"
+    if ! _wait_fd "${PEER_PID[$name]}" 0 "$fifo" || ! _wait_fd "${_HOLDER_PID[$name]}" 1 "$fifo"; then
+        cat "$T/$name.err" >&2
+        fail "$1 ($name) did not start"
+    fi
+}
+
 # sclient_start NAME ARGS...: `openssl s_client ARGS` in the background, its
 # stdin a fifo $T/NAME.in kept open by a `sleep` writer (so s_client does not
 # end the session before the test says so); stdout in $T/NAME.out, stderr in
 # $T/NAME.err.  sclient_send NAME TEXT writes a line to it; sclient_end NAME
 # [TIMEOUT] ends its input (s_client then sends close_notify and exits) and
 # waits for it to exit (WAIT_RC: its status).
-declare -A _HOLDER_PID=()
-_fifo_stdin() {
-    local name=$1
-    mkfifo "$T/$name.in"
-    sleep 600 > "$T/$name.in" &
-    _HOLDER_PID[$name]=$!
-    track_pid "$!"
-}
 sclient_start() {
     local name=$1; shift
-    _fifo_stdin "$name"
-    openssl s_client "$@" < "$T/$name.in" > "$T/$name.out" 2> "$T/$name.err" &
-    PEER_PID[$name]=$!
-    track_pid "$!"
+    _fifo_stdin "$name" openssl s_client "$@"
 }
 sclient_send() { printf '%s\n' "$2" 1<> "$T/$1.in"; }
 sclient_end() {
@@ -165,16 +186,14 @@ sclient_end() {
 
 # sserver_start NAME PORT ARGS...: `openssl s_server -accept 127.0.0.1:PORT
 # ARGS` in the background, stdin a fifo held open like sclient_start's (s_server
-# ends a session when its stdin ends), stdout in $T/NAME.out (the bytes it
-# receives, then "DONE" when the peer sent close_notify, or "ERROR" and the
-# reason when the peer went away without it), stderr in $T/NAME.err.  Waits
-# until the port listens.
+# ends a session when its stdin ends).  $T/NAME.out gets the bytes it receives
+# and then "DONE" when the peer sent close_notify; $T/NAME.err gets "ERROR"
+# and the reason when the session failed or the peer went away without
+# close_notify ("unexpected eof while reading").  Waits until the port
+# listens.
 sserver_start() {
     local name=$1 port=$2 i; shift 2
-    _fifo_stdin "$name"
-    openssl s_server -accept "127.0.0.1:$port" "$@" < "$T/$name.in" > "$T/$name.out" 2> "$T/$name.err" &
-    PEER_PID[$name]=$!
-    track_pid "$!"
+    _fifo_stdin "$name" openssl s_server -accept "127.0.0.1:$port" "$@"
     for i in $(seq 1 100); do
         listening_tcp "$port" && return 0
         kill -0 "${PEER_PID[$name]}" 2>/dev/null || break

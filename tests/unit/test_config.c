@@ -169,7 +169,7 @@ test_bad(void)
 		{ "tls a { }\ntls a { }\n", "t.conf:2: tls 'a' is already defined at t.conf:1" },
 		{ "tls a\n", "t.conf:1: 'tls' needs a { ... } block" },
 		{ "listener l {\n listen tcp://127.0.0.1:1\n target tls+tcp://h:1?tls=b\n}\ntls b {\n ca /nonexistent-ca.pem\n}\n",
-		  "t.conf:3: target: bad address 'tls+tcp://h:1?tls=b': ca /nonexistent-ca.pem: No such file" },
+		  "t.conf:6: ca /nonexistent-ca.pem: No such file" },
 	};
 	size_t i;
 
