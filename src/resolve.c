@@ -178,6 +178,16 @@ resolve_interleave(struct sockaddr_storage *addrs, size_t n)
 	}
 }
 
+/* An answer was delivered: free REQ, unless its lookup call is still on the stack. */
+static void
+resolve_req_done(struct resolve_req *req)
+{
+	if (req->in_lookup)
+		req->answered = true;	/* the lookup function frees it on return */
+	else
+		free(req);
+}
+
 static void
 resolver_answer(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 {
@@ -207,10 +217,7 @@ resolver_answer(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 	}
 	if (ai != NULL)
 		ares_freeaddrinfo(ai);
-	if (req->in_lookup)
-		req->answered = true;	/* resolver_lookup() frees it */
-	else
-		free(req);
+	resolve_req_done(req);
 }
 
 struct resolve_req *
@@ -335,10 +342,7 @@ resolver_srv_answer(void *arg, int status, int timeouts, unsigned char *abuf, in
 	}
 	if (reply != NULL)
 		ares_free_data(reply);
-	if (req->in_lookup)
-		req->answered = true;
-	else
-		free(req);
+	resolve_req_done(req);
 }
 
 struct resolve_req *

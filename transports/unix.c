@@ -62,43 +62,47 @@ unix_set_mode(void *priv, const char *v, char **cause)
 	return 0;
 }
 
+/* A user or group given by name or number; WHAT is "user" or "group". */
 static int
-unix_set_owner(void *priv, const char *v, char **cause)
+unix_lookup_id(const char *v, const char *what, uint32_t *id, char **cause)
 {
-	struct passwd *pw = getpwnam(v);
+	struct passwd *pw = what[0] == 'u' ? getpwnam(v) : NULL;
+	struct group *gr = what[0] == 'g' ? getgrnam(v) : NULL;
 	uint64_t n;
 	char *why = NULL;
 
-	if (pw != NULL) {
-		((struct unix_addr *)priv)->uid = pw->pw_uid;
+	if (pw != NULL || gr != NULL) {
+		*id = pw != NULL ? pw->pw_uid : gr->gr_gid;
 		return 0;
 	}
 	if (parse_uint(v, 0, UINT32_MAX - 1, &n, &why) != 0) {
 		free(why);
-		xasprintf(cause, "no user '%s'", v);
+		xasprintf(cause, "no %s '%s'", what, v);
 		return -1;
 	}
-	((struct unix_addr *)priv)->uid = (uid_t)n;
+	*id = (uint32_t)n;
+	return 0;
+}
+
+static int
+unix_set_owner(void *priv, const char *v, char **cause)
+{
+	uint32_t id;
+
+	if (unix_lookup_id(v, "user", &id, cause) != 0)
+		return -1;
+	((struct unix_addr *)priv)->uid = (uid_t)id;
 	return 0;
 }
 
 static int
 unix_set_group(void *priv, const char *v, char **cause)
 {
-	struct group *gr = getgrnam(v);
-	uint64_t n;
-	char *why = NULL;
+	uint32_t id;
 
-	if (gr != NULL) {
-		((struct unix_addr *)priv)->gid = gr->gr_gid;
-		return 0;
-	}
-	if (parse_uint(v, 0, UINT32_MAX - 1, &n, &why) != 0) {
-		free(why);
-		xasprintf(cause, "no group '%s'", v);
+	if (unix_lookup_id(v, "group", &id, cause) != 0)
 		return -1;
-	}
-	((struct unix_addr *)priv)->gid = (gid_t)n;
+	((struct unix_addr *)priv)->gid = (gid_t)id;
 	return 0;
 }
 
