@@ -586,15 +586,18 @@ struct cslot {
 };
 
 /* Start a connection in slot s: connect, and send the 64-byte request as
- * soon as it is connected.  Returns 0, or -1 on an immediate failure. */
+ * soon as it is connected.  Returns 0; -2 when the listener's backlog is
+ * full (EAGAIN from connect on a Unix socket: try again later); -1 on any
+ * other immediate failure.  On failure the slot stays CS_FREE. */
 static int cs_start(int ep, const struct addr *a, struct cslot *s, uint32_t idx)
 {
 	int done = 0;
 
 	s->t0 = now_ns();
+	s->state = CS_FREE;
 	s->fd = connect_nonblocking(a, &done);
 	if (s->fd < 0)
-		return -1;
+		return errno == EAGAIN ? -2 : -1;
 	s->got = 0;
 	struct epoll_event ev = { .data.u32 = idx };
 	if (done) {
@@ -665,38 +668,33 @@ static int cmd_cps(int argc, char **argv)
 		die("bad PARALLEL or SECONDS");
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct cslot *slots = calloc(par, sizeof(*slots));
-	uint64_t conns = 0, errors = 0;
+	uint64_t conns = 0, errors = 0, busy = 0;
 	double lat_sum = 0;
-	double t0 = now(), deadline = t0 + secs, tend;
+	double t0 = now(), deadline = t0 + secs;
 	int active = 0;
-
-	for (int i = 0; i < par; i++) {
-		if (cs_start(ep, &a, &slots[i], i) == 0)
-			active++;
-		else
-			errors++, slots[i].state = CS_FREE;
-	}
 	struct epoll_event evs[256];
+
 	for (;;) {
 		double t = now();
 		if (t >= deadline && active == 0)
 			break;
 		if (t > deadline + 10.0)
 			break;	/* something hung; report what we have */
-		/* restart slots that failed to start (e.g. EAGAIN on a full unix backlog) */
-		if (t < deadline && active < par) {
-			for (int i = 0; i < par; i++) {
-				if (slots[i].state != CS_FREE)
-					continue;
-				if (cs_start(ep, &a, &slots[i], i) == 0)
-					active++;
-				else
-					errors++;
+		/* (re)start free slots until the deadline */
+		int backoff = 0;
+		for (int i = 0; t < deadline && active < par && i < par; i++) {
+			if (slots[i].state != CS_FREE)
+				continue;
+			int r = cs_start(ep, &a, &slots[i], i);
+			if (r == 0) {
+				active++;
+			} else {
+				r == -2 ? busy++ : errors++;
+				backoff = 1;
+				break;
 			}
-			if (active < par)
-				usleep(1000);
 		}
-		int n = epoll_wait(ep, evs, 256, 100);
+		int n = epoll_wait(ep, evs, 256, backoff ? 1 : 100);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
 		for (int k = 0; k < n; k++) {
@@ -705,31 +703,23 @@ static int cmd_cps(int argc, char **argv)
 			int r = cs_event(ep, s, i);
 			if (r == 0)
 				continue;
+			active--;
 			if (r < 0) {
 				errors++;
-				active--;
 				continue;
 			}
-			/* complete: close and go again */
+			/* complete: close; the slot is started again at the top */
 			lat_sum += (now_ns() - s->t0) / 1e3;
 			conns++;
 			close(s->fd);	/* also removes it from the epoll set */
 			s->fd = -1;
 			s->state = CS_FREE;
-			active--;
-			if (now() < deadline) {
-				if (cs_start(ep, &a, s, i) == 0)
-					active++;
-				else
-					errors++;
-			}
 		}
 	}
-	tend = now();
-	double el = tend - t0;
-	printf("mode=cps parallel=%d conns=%llu secs=%.4f cps=%.0f mean_conn_us=%.1f errors=%llu\n",
+	double el = now() - t0;
+	printf("mode=cps parallel=%d conns=%llu secs=%.4f cps=%.0f mean_conn_us=%.1f errors=%llu backlog_full=%llu\n",
 	       par, (unsigned long long)conns, el, conns / el, conns ? lat_sum / conns : 0.0,
-	       (unsigned long long)errors);
+	       (unsigned long long)errors, (unsigned long long)busy);
 	return conns == 0 ? 1 : 0;
 }
 
@@ -746,25 +736,31 @@ static int cmd_idle(int argc, char **argv)
 	const int window = 32;	/* connections being set up at once */
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct cslot *slots = calloc(total, sizeof(*slots));
-	int started = 0, established = 0, inflight = 0;
-	uint64_t errors = 0;
+	/* queue of slot indexes still to (re)start */
+	uint32_t *todo = malloc(total * sizeof(uint32_t));
+	size_t head = 0, count = total;
+	for (int i = 0; i < total; i++)
+		todo[i] = i;
+	int established = 0, inflight = 0;
+	uint64_t errors = 0, busy = 0;
 	double t0 = now();
 	struct epoll_event evs[256];
 
-	while (established < total) {
-		if (now() - t0 > 120.0)
-			break;
-		while (inflight < window && started < total) {
-			if (cs_start(ep, &a, &slots[started], started) == 0) {
-				started++;
-				inflight++;
-			} else {
-				errors++;
-				usleep(2000);
-				break;
+	while (established < total && now() - t0 < 120.0) {
+		int backoff = 0;
+		while (inflight < window && count > 0) {
+			uint32_t i = todo[head];
+			int r = cs_start(ep, &a, &slots[i], i);
+			if (r != 0) {
+				r == -2 ? busy++ : errors++;
+				backoff = 1;
+				break;	/* keep it queued; retry after a short wait */
 			}
+			head = (head + 1) % total;
+			count--;
+			inflight++;
 		}
-		int n = epoll_wait(ep, evs, 256, 100);
+		int n = epoll_wait(ep, evs, 256, backoff ? 1 : 100);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
 		for (int k = 0; k < n; k++) {
@@ -777,21 +773,16 @@ static int cmd_idle(int argc, char **argv)
 				established++;
 				inflight--;
 			} else if (r < 0) {
-				/* retry this slot */
-				errors++;
+				errors++;	/* requeue it */
 				inflight--;
-				if (cs_start(ep, &a, s, i) == 0)
-					inflight++;
-				else
-					errors++;
+				todo[(head + count) % total] = i;
+				count++;
 			}
 		}
-		if (errors > (uint64_t)total * 4)
-			break;
 	}
 	double el = now() - t0;
-	printf("mode=idle n=%d established=%d secs=%.3f errors=%llu\n", total, established, el,
-	       (unsigned long long)errors);
+	printf("mode=idle n=%d established=%d secs=%.3f errors=%llu backlog_full=%llu\n", total,
+	       established, el, (unsigned long long)errors, (unsigned long long)busy);
 	fflush(stdout);
 	struct sigaction sa = { .sa_handler = on_stop };
 	sigaction(SIGTERM, &sa, NULL);

@@ -24,7 +24,7 @@ ONLY=""
 CMDLINE="bench/run.sh${*:+ $*}"
 
 usage() {
-	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,/^set -u/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
 	cat <<'EOF'
 Options:
   --mptnd PATH   mptnd binary (default ./mptnd, else the repo's ./mptnd)
@@ -56,7 +56,7 @@ while [ $# -gt 0 ]; do
 done
 case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a positive integer" >&2; exit 2 ;; esac
 
-# Test sizes.  A full run (9 rows, --repeat 3) takes about 9 minutes on 2 cores.
+# Test sizes.  A full run (9 rows, --repeat 3) takes about 8 minutes on 2 cores.
 BULK_SECS=2        # per bulk run (1 and 4 connections)
 PP_COUNT=20000     # 64-byte round trips
 CPS_SECS=1.5       # per connections-per-second run
@@ -403,35 +403,46 @@ run_row() { # $1 row, $2 repeat index
 		out=$(lgrun cps "$RELAY_ADDR" $c "$CPS_SECS")
 		r=$(kv "$out" cps); rec "$row" "$rep" r_cps$c "$r"
 		[ "$(kv "$out" errors)" != 0 ] && note "$row cps $c: $(kv "$out" errors) connect/echo errors (retried)"
+		[ "$(kv "$out" backlog_full)" != 0 ] && note "$row cps $c: connect found the listen backlog full $(kv "$out" backlog_full) times (EAGAIN, retried after 1 ms)"
 		log "    cps par=$c: direct $d, relay $r"
 	done
+
+	if ! kill -0 "$RELAY_PID" 2>/dev/null; then
+		note "$row: the relay exited during repeat $rep (log: $row.log, kept with --keep)"
+		tail -5 "$WORK/$row.log" >&2
+		wait "$RELAY_PID" 2>/dev/null; RELAY_PID=""
+		return 1
+	fi
 
 	# idle connections: relay memory before and while IDLE_N are held
 	local b a
 	sleep 0.3
 	b=$(procstat "$RELAY_PID")
-	"$LG" idle "$RELAY_ADDR" "$IDLE_N" 120 >"$WORK/idle.out" 2>>"$WORK/loadgen.err" &
+	# a fresh file per run: the shell truncates it only after the fork
+	local idle_out=$WORK/idle-$row-$rep.out
+	"$LG" idle "$RELAY_ADDR" "$IDLE_N" 120 >"$idle_out" 2>>"$WORK/loadgen.err" &
 	IDLE_PID=$!
 	local i
-	for i in $(seq 1 1200); do
-		grep -q '^mode=idle' "$WORK/idle.out" 2>/dev/null && break
+	for i in $(seq 1 1300); do
+		grep -q '^mode=idle' "$idle_out" 2>/dev/null && break
 		kill -0 "$IDLE_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	sleep 1
 	a=$(procstat "$RELAY_PID")
-	out=$(grep '^mode=idle' "$WORK/idle.out")
+	out=$(grep '^mode=idle' "$idle_out")
 	stop_proc "$IDLE_PID"; IDLE_PID=""
 	# let the relay wind the held connections down (socat: 2,000 children
 	# exiting) before it is stopped and the next row starts
 	for i in $(seq 1 50); do
-		[ "$(kv "$(procstat "$RELAY_PID")" procs)" -le "$(kv "$b" procs)" ] && break
+		[ "$(kv "$(procstat "$RELAY_PID")" procs)" -le "$(kv "$b" procs)" ] 2>/dev/null && break
 		sleep 0.1
 	done
 	local est
 	est=$(kv "$out" established)
 	if [ -n "$est" ] && [ "$est" -gt 0 ]; then
 		[ "$est" != "$IDLE_N" ] && note "$row idle: only $est of $IDLE_N connections established"
+		[ "$(kv "$out" errors)" != 0 ] && note "$row idle: $(kv "$out" errors) connect/echo errors (retried)"
 		local rss pss
 		rss=$(awk -v x="$(kv "$b" rss_kb)" -v y="$(kv "$a" rss_kb)" -v n="$est" 'BEGIN{printf "%.1f", (y-x)/n}')
 		pss=$(awk -v x="$(kv "$b" pss_kb)" -v y="$(kv "$a" pss_kb)" -v n="$est" 'BEGIN{printf "%.1f", (y-x)/n}')
