@@ -92,6 +92,8 @@ socks_v4(struct socks_session *s, const uint8_t *in, size_t len, size_t *used,
 	}
 	s->v4a = r.is_4a;
 	set_dest(req, &r.dst);
+	/* SOCKS 4 has no passwords: its user-id is what `allow user NAME` rules match */
+	snprintf(req->user, sizeof req->user, "%s", r.userid);
 	req->proto = r.is_4a ? "socks4a" : "socks4";
 	s->stage = SOCKS_WAIT;
 	return r.cmd == SOCKS4_CMD_CONNECT ? GW_STEP_CONNECT : GW_STEP_BIND;

@@ -18,7 +18,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-enum cond_kind { COND_FROM, COND_UID, COND_GID, COND_USER, COND_TO_NET, COND_TO_NAME, COND_PORT };
+enum cond_kind { COND_FROM, COND_UID, COND_GID, COND_USER, COND_TO_NET, COND_TO_NAME, COND_PORT,
+	COND_CERT };
 
 struct cidr {
 	int family;
@@ -139,6 +140,9 @@ access_rule_parse(char *const *argv, size_t argc, struct access_rule *r, char **
 		} else if (strcmp(argv[i], "user") == 0) {
 			c.kind = COND_USER;
 			c.name = xstrdup(argv[i + 1]);
+		} else if (strcmp(argv[i], "cert") == 0) {
+			c.kind = COND_CERT;
+			c.name = xstrdup(argv[i + 1]);
 		} else if (strcmp(argv[i], "to") == 0) {
 			if (cidr_parse(argv[i + 1], &c.net, &why) == 0)
 				c.kind = COND_TO_NET;
@@ -165,7 +169,7 @@ access_rule_parse(char *const *argv, size_t argc, struct access_rule *r, char **
 			c.port_lo = (uint16_t)lo;
 			c.port_hi = (uint16_t)hi;
 		} else {
-			xasprintf(cause, "%s: unknown condition '%s' (from, uid, gid, user, to, port)",
+			xasprintf(cause, "%s: unknown condition '%s' (from, uid, gid, user, cert, to, port)",
 			    argv[0], argv[i]);
 			goto fail;
 		}
@@ -197,6 +201,43 @@ access_rule_clear(struct access_rule *r)
 	free(r->conds);
 	free(r->text);
 	memset(r, 0, sizeof *r);
+}
+
+bool
+access_rule_needs_cert(const struct access_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nconds; i++) {
+		if (r->conds[i].kind == COND_CERT)
+			return true;
+	}
+	return false;
+}
+
+/* Does PATTERN match the CN or one SAN of IDENTITY ("CN=a,SAN=DNS:b,email:c")? */
+static bool
+identity_match(const char *pattern, const char *identity)
+{
+	char buf[1024], *tok, *save = NULL;
+
+	if (identity == NULL)
+		return false;
+	snprintf(buf, sizeof buf, "%s", identity);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		const char *v = tok;
+
+		if (strncmp(v, "CN=", 3) == 0)
+			v += 3;
+		else {
+			if (strncmp(v, "SAN=", 4) == 0)
+				v += 4;
+			v = strchr(v, ':') != NULL ? strchr(v, ':') + 1 : v;
+		}
+		if (fnmatch(pattern, v, FNM_CASEFOLD) == 0)
+			return true;
+	}
+	return false;
 }
 
 bool
@@ -248,6 +289,8 @@ cond_match(const struct access_cond *c, const struct access_client *cl, const ch
 		return cl->has_cred && cl->gid == (gid_t)c->id;
 	case COND_USER:
 		return user != NULL && strcmp(user, c->name) == 0;
+	case COND_CERT:
+		return identity_match(c->name, cl->identity);
 	case COND_TO_NET:
 		if (d == NULL || d->host == NULL)
 			return false;

@@ -29,6 +29,7 @@ struct access_client {
 	bool has_cred;			/* Unix peer credentials known */
 	uid_t uid;
 	gid_t gid;
+	const char *identity;		/* verified TLS client certificate ("CN=..,SAN=.."), or NULL */
 };
 
 /* Where to: NULL host when deciding at accept time. */
@@ -37,11 +38,17 @@ struct access_dest {
 	uint16_t port;
 };
 
-/* Parse "allow|deny [from CIDR] [uid N] [gid N] [user NAME] [to CIDR|PATTERN] [port N[-M]]". */
+/*
+ * Parse "allow|deny [from CIDR] [uid N] [gid N] [user NAME] [cert PATTERN]
+ * [to CIDR|PATTERN] [port N[-M]]". `cert` matches the CN or a SAN (DNS,
+ * email, URI) of a verified TLS client certificate.
+ */
 int access_rule_parse(char *const *argv, size_t argc, struct access_rule *, char **cause);
 void access_rule_clear(struct access_rule *);
 /* Does a rule need the destination or user (so it can only be decided after a request)? */
 bool access_rule_is_per_request(const struct access_rule *);
+/* Does a rule look at the TLS client certificate (decided after the handshake)? */
+bool access_rule_needs_cert(const struct access_rule *);
 
 /* The client's address and credentials from an accepted fd. */
 void access_client_from_fd(int fd, struct access_client *);

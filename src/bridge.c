@@ -285,6 +285,18 @@ bridge_dial(struct bridge *b)
 	bridge_try_target(b);
 }
 
+static bool
+bridge_rules_need_cert(const struct lconf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nrules; i++) {
+		if (access_rule_needs_cert(&conf->rules[i]))
+			return true;
+	}
+	return false;
+}
+
 /* pump-fd when every address is a plain kernel stream socket, else pump-bev. */
 static const struct pump *
 bridge_choose_pump(const struct lconf *conf, const struct taddr *listen)
@@ -322,6 +334,7 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	b->back.bridge = b;
 	b->front.fd = b->back.fd = -1;
 	b->front.ta = listen;
+	b->front.fd_for_rules = fd;
 	b->front.name = listen->tp->peer_name(listen, fd);
 	evtimer_assign(&b->timer, worker_base(w), bridge_timer_cb, b);
 	mptn_bridges_live++;
@@ -348,7 +361,7 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 		}
 		b->client = k;
 	}
-	if (conf->gateway == NULL && conf->nrules > 0) {
+	if (conf->gateway == NULL && conf->nrules > 0 && !bridge_rules_need_cert(conf)) {
 		struct access_client client;
 		const char *why;
 
@@ -376,6 +389,24 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 void
 bridge_front_secured(struct bridge *b)
 {
-	if (b->hs == NULL && b->dial == NULL && !b->back.live && !b->closed)
-		bridge_dial(b);
+	const struct lconf *conf = b->conf;
+
+	if (b->hs != NULL || b->dial != NULL || b->back.live || b->closed)
+		return;
+	if (conf->gateway == NULL && bridge_rules_need_cert(conf)) {
+		struct access_client client;
+		const char *why;
+
+		/* rules on the client certificate: decided now that it is verified */
+		access_client_from_fd(b->front.fd_for_rules, &client);
+		client.identity = b->front.identity;
+		if (!access_check(conf->rules, conf->nrules, &client, NULL, NULL, &why)) {
+			log_info("bridge %llu [%s]: denied %s%s%s: %s", (unsigned long long)b->id,
+			    conf->name, b->front.name, b->front.identity ? " " : "",
+			    b->front.identity ? b->front.identity : "", why);
+			bridge_close(b, "denied");
+			return;
+		}
+	}
+	bridge_dial(b);
 }

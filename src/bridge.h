@@ -38,6 +38,7 @@ struct half {
 	bool throttled;			/* reading paused: the other half's output is full */
 	bool secured;			/* TLS handshake done (TLS halves) */
 	char *identity;			/* verified TLS peer certificate, for logs and rules */
+	int fd_for_rules;		/* the accepted socket, for rules decided after TLS */
 	struct event *tls_shut;		/* retries close_notify when the socket was full */
 	/* pump-fd.c: the socket, and what was read from it but not yet written on */
 	int fd;

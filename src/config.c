@@ -656,6 +656,18 @@ lconf_is_open(const struct lconf *lc)
 	return false;
 }
 
+static bool
+lconf_has_tls_listen(const struct lconf *lc)
+{
+	size_t i;
+
+	for (i = 0; i < lc->nlisten; i++) {
+		if (lc->listen[i]->tls != NULL)
+			return true;
+	}
+	return false;
+}
+
 /* A listener is a relay (targets) or a gateway (no targets), and never an open proxy. */
 static int
 lconf_check(const struct lconf *lc, char **cause)
@@ -676,6 +688,11 @@ lconf_check(const struct lconf *lc, char **cause)
 			return -1;
 		}
 		for (i = 0; i < lc->nrules; i++) {
+			if (access_rule_needs_cert(&lc->rules[i]) && !lconf_has_tls_listen(lc)) {
+				xasprintf(cause, "listener '%s': rule '%s' needs a tls+ listen address "
+				    "with verify=peer or verify=require", lc->name, lc->rules[i].text);
+				return -1;
+			}
 			if (access_rule_is_per_request(&lc->rules[i])) {
 				xasprintf(cause, "listener '%s': rule '%s' needs a gateway (user, to, port)",
 				    lc->name, lc->rules[i].text);

@@ -171,6 +171,8 @@ handshake_decide(struct bridge *b)
 	const char *user = hs->req.user[0] ? hs->req.user : NULL;
 	bool open = lconf_is_open(b->conf);
 	struct taddr *ta = NULL;
+
+	hs->client.identity = b->front.identity;	/* a TLS front's verified certificate */
 	const char *why;
 	char *uri, *cause = NULL;
 

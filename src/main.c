@@ -9,6 +9,7 @@
 #include "listener.h"
 #include "log.h"
 #include "passwd.h"
+#include "addrmap.h"
 #include "resolve.h"
 #include "transport.h"
 #include "worker.h"
@@ -61,6 +62,7 @@ usage(FILE *f)
 	    "      --target URI    relay to URI; the targets after a --listen are tried in order\n"
 	    "      --gateway NAME  instead of targets: socks (SOCKS 4, 4a, 5) or http-connect\n"
 	    "      --hash-password USER  read a password on stdin, print a password file line\n"
+	    "      --map NAME:PORT print where each gateway listener would send NAME:PORT\n"
 	    "  -w, --workers N     worker threads (default: one per CPU)\n"
 	    "  -v, --verbose       more logging (repeat for debug); -q, --quiet: warnings only\n"
 	    "      --daemon        detach and log to syslog (unless --log stderr)\n"
@@ -315,6 +317,55 @@ daemonize(bool keep_stderr)
 	return 0;
 }
 
+/*
+ * mptnd --map NAME:PORT [-f FILE]: what each gateway listener would connect
+ * to for NAME:PORT (its map rules, else tcp://NAME:PORT through DNS).
+ */
+static int
+print_mapping(const struct config *cfg, const char *query)
+{
+	const char *colon = strrchr(query, ':');
+	char host[256], *uri, *cause = NULL;
+	uint64_t port;
+	size_t i, n = 0;
+
+	if (colon == NULL || colon == query || (size_t)(colon - query) >= sizeof host ||
+	    parse_uint(colon + 1, 1, 65535, &port, &cause) != 0) {
+		fprintf(stderr, "mptnd: --map takes NAME:PORT, not '%s'\n", query);
+		free(cause);
+		return 2;
+	}
+	snprintf(host, sizeof host, "%.*s", (int)(colon - query), query);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	for (i = 0; i < cfg->nlisteners; i++) {
+		const struct lconf *lc = cfg->listeners[i];
+
+		if (lc->gateway == NULL)
+			continue;
+		n++;
+		uri = addrmap_apply(lc->maps, lc->nmaps, host, (uint16_t)port, &cause);
+		if (uri == NULL) {
+			printf("%s: %s:%llu -> refused: %s\n", lc->name, host, (unsigned long long)port,
+			    cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		printf("%s: %s:%llu -> %s%s\n", lc->name, host, (unsigned long long)port, uri,
+		    addrmap_matches(lc->maps, lc->nmaps, host, (uint16_t)port) ? "" :
+		    " (no map rule: DNS)");
+		free(uri);
+	}
+	if (n == 0) {
+		fprintf(stderr, "mptnd: --map: no gateway listener in this configuration\n");
+		return 1;
+	}
+	return 0;
+}
+
 /* mptnd --hash-password USER: read a password on stdin, print a password file line. */
 static int
 hash_password(const char *user)
@@ -344,7 +395,7 @@ hash_password(const char *user)
 	return 0;
 }
 
-enum { OPT_LISTEN = 256, OPT_TARGET, OPT_GATEWAY, OPT_HASH_PASSWORD, OPT_DAEMON, OPT_PIDFILE, OPT_LOG, OPT_VERSION, OPT_SPLICE };
+enum { OPT_LISTEN = 256, OPT_TARGET, OPT_GATEWAY, OPT_HASH_PASSWORD, OPT_MAP, OPT_DAEMON, OPT_PIDFILE, OPT_LOG, OPT_VERSION, OPT_SPLICE };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'f' },
@@ -362,6 +413,7 @@ static const struct option long_options[] = {
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "splice", required_argument, NULL, OPT_SPLICE },
+	{ "map", required_argument, NULL, OPT_MAP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -375,6 +427,7 @@ main(int argc, char **argv)
 	char **pair_flags = NULL, **pair_values = NULL, *cause = NULL;
 	size_t npairs = 0, nworkers, i;
 	bool test = false, daemon_mode = false, splice_set = false, want_version = false;
+	const char *map_query = NULL;
 	enum config_splice splice_opt = CONFIG_SPLICE_AUTO;
 	uint64_t workers_opt = 0;
 	struct event *sigs[3];
@@ -431,6 +484,9 @@ main(int argc, char **argv)
 		case OPT_VERSION:
 			want_version = true;
 			break;
+		case OPT_MAP:
+			map_query = optarg;
+			break;
 		case OPT_SPLICE:
 			if (config_parse_splice(optarg, &splice_opt) != 0) {
 				fprintf(stderr, "mptnd: --splice takes on, off or auto, not '%s'\n", optarg);
@@ -479,6 +535,13 @@ main(int argc, char **argv)
 		config_unref(st.cfg);
 		free(st.config_file);
 		return 0;
+	}
+	if (map_query != NULL) {
+		int rc = print_mapping(st.cfg, map_query);
+
+		config_unref(st.cfg);
+		free(st.config_file);
+		return rc;
 	}
 	if (splice_set)
 		config_force_splice(st.cfg, splice_opt);

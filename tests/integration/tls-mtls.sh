@@ -87,4 +87,28 @@ log "good: echoed; $(grep -oE 'front-identity=.*' "$MPTND_LOG" | tail -n1)"
 n=$(count_lines "$MPTND_LOG" 'front-identity=')
 [ "$n" = 1 ] || fail "$n close lines carry a front-identity, want 1"
 mptnd_alive || fail "mptnd died"
+stop_mptnd
+
+# access rules on the verified identity: `allow cert client1.test` then
+# `deny`: client1 is relayed; client2 (same CA) completes TLS but is denied
+# before any target is dialled
+make_cert "$K" client2 ca client client2 "DNS:client2.test"
+cat >"$T/cert.conf" <<CONF
+listener m {
+    listen "tls+tcp://127.0.0.1:$P?cert=$K/srv.pem&key=$K/srv.key&verify=require&ca=$K/ca.pem"
+    target tcp://127.0.0.1:${PEER_PORT[echo]}
+    allow cert client1.test
+    deny
+}
+CONF
+start_mptnd -f "$T/cert.conf"
+try rule-good client
+[ -n "$ECHOED" ] || fail "rule-good: client1 was not relayed under 'allow cert client1.test'"
+try rule-denied client2
+[ -z "$ECHOED" ] || fail "rule-denied: client2 was relayed although only client1.test is allowed"
+wait_for_line "$MPTND_LOG" "denied tcp://127.0.0.1:[0-9]+ CN=client2,SAN=DNS:client2\.test: deny" 5 ||
+    fail "no 'denied ... CN=client2...: deny' line"
+log_since "$MARK" | grep -E 'closed: reason=denied' | grep -q 'back=- ' ||
+    fail "client2's bridge dialled a target before the rule denied it"
+log "identity rules: client1 relayed, client2 denied before dialling"
 pass

@@ -125,7 +125,7 @@ test_parse_bad(void)
 		{ "allow port -80", "not '-80'" },
 		{ "allow port a-b", "not 'a-b'" },
 		{ "allow port 80-90-100", "not '80-90-100'" },
-		{ "allow bogus 1", "allow: unknown condition 'bogus' (from, uid, gid, user, to, port)" },
+		{ "allow bogus 1", "allow: unknown condition 'bogus' (from, uid, gid, user, cert, to, port)" },
 		{ "deny from 10.0.0.0/8 via eth0", "deny: unknown condition 'via'" },
 	};
 	size_t i;
