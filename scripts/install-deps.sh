@@ -4,8 +4,8 @@
 # building and running every test (sanitizers, fuzzers, real peers).
 set -eu
 
-BUILD="build-essential autoconf automake libtool pkg-config libevent-dev libssl-dev libc-ares-dev"
-TEST="$BUILD clang libclang-rt-14-dev socat ncat curl openssl iproute2 nftables procps util-linux mandoc python3 dnsmasq-base proxychains4"
+BUILD="build-essential autoconf automake libtool pkg-config libevent-dev libssl-dev libc-ares-dev libusrsctp-dev"
+TEST="$BUILD clang libclang-rt-14-dev socat ncat curl openssl iproute2 nftables procps util-linux mandoc python3 dnsmasq-base proxychains4 libusrsctp-examples"
 
 case "${1:-build}" in
 build) want=$BUILD ;;
