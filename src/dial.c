@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,20 +29,25 @@ struct dial_attempt {
 	struct dial *d;
 };
 
+/* One address to try, and the attempt on it. */
+struct dial_cand {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct dial_attempt att;
+};
+
 struct dial {
 	struct worker *w;
 	dial_cb cb;
 	void *arg;
 	int protocol;
 	struct resolve_req *req;
-	struct sockaddr_storage cand[DIAL_MAX_CANDIDATES];
-	socklen_t candlen[DIAL_MAX_CANDIDATES];
-	size_t ncand, next;
-	struct dial_attempt att[DIAL_MAX_CANDIDATES];
-	size_t natt, live;
-	struct event *stagger;
-	struct event *deadline;
-	struct event *report;		/* delivers the result from the loop */
+	struct dial_cand *c;		/* as many as there are addresses, at most 16 */
+	size_t ncand, next;		/* attempt i is on c[i]; next == attempts started */
+	size_t live;
+	struct event stagger;
+	struct event deadline;
+	struct event report;		/* delivers the result from the loop */
 	int result_fd;
 	int last_err;
 	char error[160];
@@ -80,6 +86,24 @@ dial_token_unref(struct dial_token *t)
 
 static void dial_resolved(void *, const struct sockaddr_storage *, size_t, const char *);
 
+/* Room for N candidates (every earlier attempt is closed by now). */
+static void
+dial_set_candidates(struct dial *d, size_t n)
+{
+	size_t i;
+
+	if (n > DIAL_MAX_CANDIDATES)
+		n = DIAL_MAX_CANDIDATES;
+	free(d->c);
+	d->c = xmalloc(n * sizeof *d->c);
+	for (i = 0; i < n; i++) {
+		d->c[i].att.fd = -1;
+		d->c[i].att.ev = NULL;
+	}
+	d->ncand = n;
+	d->next = 0;
+}
+
 /* Move on to the next SRV answer; false when there is none left. */
 static bool
 dial_srv_next(struct dial *d)
@@ -91,7 +115,7 @@ dial_srv_next(struct dial *d)
 	struct resolve_req *r;
 
 	e = &d->srv[d->srv_next++];
-	d->ncand = d->next = d->natt = 0;
+	d->ncand = d->next = 0;
 	/* an answer given at once (NULL) may already have started a newer lookup */
 	r = resolver_lookup(worker_resolver(d->w), e->host, e->port, dial_resolved, d);
 	if (r != NULL)
@@ -131,10 +155,10 @@ dial_stop_all(struct dial *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->natt; i++)
-		dial_attempt_close(&d->att[i]);
-	evtimer_del(d->stagger);
-	evtimer_del(d->deadline);
+	for (i = 0; i < d->next; i++)
+		dial_attempt_close(&d->c[i].att);
+	evtimer_del(&d->stagger);
+	evtimer_del(&d->deadline);
 	resolve_cancel(d->req);
 	d->req = NULL;
 }
@@ -197,7 +221,7 @@ dial_finish(struct dial *d, int fd, int err, const char *error)
 	d->last_err = err;
 	if (error != NULL && error != d->error)
 		snprintf(d->error, sizeof d->error, "%s", error);
-	event_active(d->report, EV_TIMEOUT, 0);
+	event_active(&d->report, EV_TIMEOUT, 0);
 }
 
 static void
@@ -246,9 +270,10 @@ static void
 dial_try_next(struct dial *d)
 {
 	while (d->next < d->ncand) {
-		socklen_t sslen = d->candlen[d->next];
-		struct sockaddr_storage *ss = &d->cand[d->next++];
-		struct dial_attempt *a = &d->att[d->natt];
+		struct dial_cand *c = &d->c[d->next++];
+		socklen_t sslen = c->len;
+		struct sockaddr_storage *ss = &c->ss;
+		struct dial_attempt *a = &c->att;
 		int fd;
 
 		fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, d->protocol);
@@ -267,12 +292,11 @@ dial_try_next(struct dial *d)
 		a->d = d;
 		a->ev = event_new(worker_base(d->w), fd, EV_WRITE, dial_attempt_cb, a);
 		event_add(a->ev, NULL);
-		d->natt++;
 		d->live++;
 		if (d->next < d->ncand) {
 			struct timeval tv = { 0, DIAL_ATTEMPT_DELAY_MS * 1000 };
 
-			evtimer_add(d->stagger, &tv);
+			evtimer_add(&d->stagger, &tv);
 		}
 		return;
 	}
@@ -313,11 +337,11 @@ dial_resolved(void *arg, const struct sockaddr_storage *addrs, size_t n, const c
 		dial_finish(d, -1, DIAL_ERR_NAME, why);
 		return;
 	}
-	for (i = 0; i < n && i < DIAL_MAX_CANDIDATES; i++) {
-		d->cand[i] = addrs[i];
-		d->candlen[i] = sockaddr_len(&addrs[i]);
+	dial_set_candidates(d, n);
+	for (i = 0; i < d->ncand; i++) {
+		d->c[i].ss = addrs[i];
+		d->c[i].len = sockaddr_len(&addrs[i]);
 	}
-	d->ncand = i;
 	dial_try_next(d);
 }
 
@@ -345,22 +369,19 @@ dial_start(struct worker *w, const struct dial_spec *spec, uint64_t timeout_ms, 
 {
 	struct dial *d = xcalloc(1, sizeof *d);
 	struct event_base *base = worker_base(w);
-	size_t i;
 
 	d->w = w;
 	d->cb = cb;
 	d->arg = arg;
 	d->protocol = spec->protocol;
 	d->result_fd = -1;
-	for (i = 0; i < DIAL_MAX_CANDIDATES; i++)
-		d->att[i].fd = -1;
-	d->stagger = evtimer_new(base, dial_stagger_cb, d);
-	d->deadline = evtimer_new(base, dial_deadline_cb, d);
-	d->report = event_new(base, -1, 0, dial_report_cb, d);
+	evtimer_assign(&d->stagger, base, dial_stagger_cb, d);
+	evtimer_assign(&d->deadline, base, dial_deadline_cb, d);
+	event_assign(&d->report, base, -1, 0, dial_report_cb, d);
 	if (timeout_ms > 0) {
 		struct timeval tv = { (time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000 };
 
-		evtimer_add(d->deadline, &tv);
+		evtimer_add(&d->deadline, &tv);
 	}
 	if (spec->srv_name != NULL) {
 		struct resolve_req *r = resolver_lookup_srv(worker_resolver(w), spec->srv_name,
@@ -377,9 +398,9 @@ dial_start(struct worker *w, const struct dial_spec *spec, uint64_t timeout_ms, 
 	} else if (spec->addr == NULL) {
 		/* dial_wait(): another thread completes it */
 	} else {
-		memcpy(&d->cand[0], spec->addr, spec->addrlen);
-		d->candlen[0] = spec->addrlen;
-		d->ncand = 1;
+		dial_set_candidates(d, 1);
+		memcpy(&d->c[0].ss, spec->addr, spec->addrlen);
+		d->c[0].len = spec->addrlen;
 		dial_try_next(d);
 	}
 	return d;
@@ -399,9 +420,8 @@ dial_cancel(struct dial *d)
 	dial_stop_all(d);
 	if (d->result_fd >= 0)
 		close(d->result_fd);
-	event_free(d->stagger);
-	event_free(d->deadline);
-	event_free(d->report);
+	event_del(&d->report);
+	free(d->c);
 	free(d->srv);
 	free(d);
 }
