@@ -17,7 +17,9 @@
 #include <event2/thread.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/queue.h>
+#include <unistd.h>
 
 struct task {
 	worker_fn fn;
@@ -36,6 +38,7 @@ struct worker {
 	struct pool *pool;
 	pthread_mutex_t lock;
 	struct task *head, **tail;
+	int wake_fd;			/* eventfd: other threads wake the worker */
 	struct event *wake;
 	struct event *done_ev;		/* on the main base */
 	_Atomic long load;
@@ -130,11 +133,15 @@ worker_bridge_removed(struct worker *w, struct bridge *b)
 }
 
 static void
-worker_wake_cb(evutil_socket_t unused, short what, void *arg)
+worker_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct task *t;
+	uint64_t n;
 
+	if (read(fd, &n, sizeof n) < 0) {
+		/* nothing to read: a spurious wake-up */
+	}
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
 		t = w->head;
@@ -164,7 +171,13 @@ worker_enqueue(struct worker *w, struct task *t)
 	*w->tail = t;
 	w->tail = &t->next;
 	pthread_mutex_unlock(&w->lock);
-	event_active(w->wake, EV_READ, 0);
+	{
+		uint64_t one = 1;
+
+		if (write(w->wake_fd, &one, sizeof one) < 0) {
+			/* the counter is saturated, which still wakes the worker */
+		}
+	}
 }
 
 void
@@ -247,8 +260,13 @@ workers_start(size_t n, struct event_base *main_base, void (*done_cb)(void *), v
 		struct worker *w = xcalloc(1, sizeof *w);
 
 		w->id = (unsigned)i;
-		w->base = event_base_new();
-		if (w->base == NULL) {
+		struct event_config *ec = event_config_new();
+
+		event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);	/* see the top of this file */
+		w->base = event_base_new_with_config(ec);
+		event_config_free(ec);
+		w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (w->base == NULL || w->wake_fd < 0) {
 			log_error("cannot create an event base for worker %zu", i);
 			abort();
 		}
@@ -256,7 +274,8 @@ workers_start(size_t n, struct event_base *main_base, void (*done_cb)(void *), v
 		w->pool = pool_new();
 		pthread_mutex_init(&w->lock, NULL);
 		w->tail = &w->head;
-		w->wake = event_new(w->base, -1, EV_PERSIST, worker_wake_cb, w);
+		w->wake = event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, worker_wake_cb, w);
+		event_add(w->wake, NULL);
 		w->done_ev = event_new(main_base, -1, 0, worker_done_trampoline, NULL);
 		TAILQ_INIT(&w->bridges);
 		workers[i] = w;
@@ -281,6 +300,7 @@ workers_join(void)
 		resolver_free(w->resolver);
 		pool_free(w->pool);
 		event_free(w->wake);
+		close(w->wake_fd);
 		event_free(w->done_ev);
 		event_base_free(w->base);
 		pthread_mutex_destroy(&w->lock);

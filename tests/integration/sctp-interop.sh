@@ -9,9 +9,14 @@
 #     messages into a 10 KiB buffer) on 8 streams with random PPIDs; each
 #     comes back as the same record: size, digest, stream id and PPID.
 #  2. framing=length: 2,000 records; each comes back whole, in order.
-# The echo server never closes, so the client stops once everything is back;
-# then half-close=close turns its EOF into a graceful SHUTDOWN, which the
-# echo server completes: mptnd logs both associations shut down, not aborted.
+# The client half-closes once it has sent everything; half-close=wait (the
+# default) keeps the association open while the echoes come back (with
+# half-close=close, a SHUTDOWN sent then could cut off echoes the server has
+# not queued yet: SCTP has no half-closed state); once the client has every
+# record and closes, the bridge ends at its fin-timeout (1 s here: the echo
+# server never ends its direction) and the association is shut down
+# gracefully, which the echo server completes: mptnd logs both associations
+# shut down, not aborted.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../sctp-lib.sh"
@@ -36,8 +41,8 @@ done
 [ -n "$(ip netns exec "$NS" ss -Hlun "sport = :$UE")" ] || fail "echo_server did not bind UDP $UE"
 
 sctp_conf "$T/a.conf" "$UA" \
-    "listener sid { listen tcp://127.0.0.1:$F1; target \"sctp://127.0.0.1:7?udp=$UE&framing=length-sid&half-close=close\" }" \
-    "listener len { listen tcp://127.0.0.1:$F2; target \"sctp://127.0.0.1:7?udp=$UE&framing=length&half-close=close\" }"
+    "listener sid { listen tcp://127.0.0.1:$F1; target \"sctp://127.0.0.1:7?udp=$UE&framing=length-sid&half-close=wait\"; fin-timeout 1s }" \
+    "listener len { listen tcp://127.0.0.1:$F2; target \"sctp://127.0.0.1:7?udp=$UE&framing=length&half-close=wait\"; fin-timeout 1s }"
 node_start a "$T/a.conf"
 
 sctprec connect 127.0.0.1 $F1 --framing length-sid --streams 8 --send "$N" --send-seed 31 --echo \
