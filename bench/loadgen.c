@@ -1,19 +1,38 @@
 /*
  * loadgen.c - load generator, sink/echo server and /proc sampler for the
- * mptnd benchmark (bench/run.sh).  libc only, one file.
+ * mptnd benchmark (bench/run.sh).  libc and OpenSSL (client TLS only), one
+ * file; built with -DLOADGEN_NO_TLS it needs libc only and has no --tls.
  *
  *   loadgen server ADDR [ADDR...]        sink + echo server (epoll, one thread)
- *   loadgen bulk ADDR CONNS SECONDS       bulk upload into the sink
+ *   loadgen bulk [--tls] ADDR CONNS SECONDS
+ *                                         bulk upload into the sink
  *   loadgen pingpong ADDR COUNT           64-byte round trips on one connection
- *   loadgen cps ADDR PARALLEL SECONDS     connect/send 64/read 64/close loops
- *   loadgen idle ADDR N HOLD_SECONDS      open N verified connections and hold them
- *   loadgen probe ADDR [TIMEOUT_S]        one echo round trip; exit 0 if it worked
+ *   loadgen cps [--tls|--tls-resume] ADDR PARALLEL SECONDS
+ *                                         connect/send 64/read 64/close loops;
+ *                                         with TLS: connect/handshake/send 1/
+ *                                         read 1/close_notify/close
+ *   loadgen idle [--tls] ADDR N HOLD_SECONDS
+ *                                         open N verified connections and hold them
+ *   loadgen probe [--tls] ADDR [TIMEOUT_S] one echo round trip; exit 0 if it worked
  *   loadgen procstat PID                  CPU time and memory of PID and its descendants
  *                                         (utime+stime+cutime+cstime, VmRSS, Pss, pids)
  *
  * ADDR is tcp:HOST:PORT, tcp://HOST:PORT, tcp:[::1]:PORT or unix:PATH (numeric
  * hosts only).  Every client mode prints exactly one result line of
  * key=value pairs on stdout; diagnostics go to stderr.
+ *
+ * --tls: the client speaks TLS to ADDR (a relay that terminates TLS and
+ * forwards plain bytes to the server below).  The server's certificate is
+ * not checked against a CA (the benchmark's is self-signed), but the
+ * handshake still verifies the server's signature.  No session is offered
+ * or kept: every connection is a full handshake (SSL_OP_NO_TICKET, session
+ * cache off).  --tls-resume (cps only): every connection offers a session
+ * (ticket) the server gave, each ticket once, newest first, so after the
+ * first ones they resume; the result line counts offered=N resumed=N.  TLS results also name the protocol, cipher
+ * and key-exchange group negotiated.  LOADGEN_TLS_CIPHERSUITES in the
+ * environment, if set, replaces the client's TLS 1.3 cipher suite list.
+ * A TLS bulk client ends its upload with close_notify and then shuts down
+ * its TCP write side.
  *
  * Server protocol: the first byte a connection sends chooses its mode for
  * its whole life.  'B' = bulk sink (everything is discarded; TCP uses
@@ -27,7 +46,8 @@
  * Invariants: clients never block in the data path except pingpong, which
  * deliberately uses blocking send/recv on its single connection (the
  * cheapest way to wait for one reply, so the client adds as little as
- * possible to the measured round trip).
+ * possible to the measured round trip).  A TLS bulk client does its
+ * handshakes blocking, before the clock starts.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -50,6 +70,10 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#ifndef LOADGEN_NO_TLS
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
 
 #define MSG_SIZE 64
 #define BULK_CHUNK (256 * 1024)
@@ -240,6 +264,244 @@ static int read_full(int fd, char *buf, size_t len)
 		len -= n;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* client TLS (--tls, --tls-resume) */
+
+#ifndef LOADGEN_NO_TLS
+typedef SSL tls_t;
+static SSL_CTX *tls_ctx;	/* non-NULL: the client modes speak TLS */
+/* --tls-resume: the sessions (tickets) the server gave and no connection
+ * has offered yet, newest last; each is offered once (RFC 8446 C.4; offered
+ * by several connections at once, OpenSSL's client left it out of some of
+ * their ClientHellos).  A full handshake brings two tickets from OpenSSL
+ * servers, a resumed one one, so the pool does not run dry. */
+#define TLS_POOL 64
+static SSL_SESSION *tls_pool[TLS_POOL];
+static int tls_npool;
+static uint64_t tls_offered;	/* connections that offered a session */
+
+static int tls_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	(void)ssl;
+	if (tls_npool == TLS_POOL) {	/* drop the oldest */
+		SSL_SESSION_free(tls_pool[0]);
+		memmove(tls_pool, tls_pool + 1, (TLS_POOL - 1) * sizeof(tls_pool[0]));
+		tls_npool--;
+	}
+	tls_pool[tls_npool++] = sess;
+	return 1;	/* the reference is ours */
+}
+
+static void tls_setup(int resume)
+{
+	const char *cs = getenv("LOADGEN_TLS_CIPHERSUITES");
+
+	tls_ctx = SSL_CTX_new(TLS_client_method());
+	if (!tls_ctx)
+		die("SSL_CTX_new failed");
+	/* self-signed benchmark certificate: no CA check (the server's
+	 * CertificateVerify signature is still checked by the handshake) */
+	SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* a relay that closes without close_notify ends the stream like EOF */
+	SSL_CTX_set_options(tls_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (cs && *cs && SSL_CTX_set_ciphersuites(tls_ctx, cs) != 1)
+		die("bad LOADGEN_TLS_CIPHERSUITES: %s", cs);
+	if (resume) {
+		SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_CLIENT |
+					       SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(tls_ctx, tls_new_session);
+	} else {
+		SSL_CTX_set_options(tls_ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_OFF);
+	}
+}
+
+static const char *tls_error(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_peek_last_error();
+
+	if (!e)
+		return errno ? strerror(errno) : "TLS error";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	return buf;
+}
+
+/* A client TLS session on the connected socket fd; with --tls-resume it
+ * offers the newest session not offered yet, if there is one. */
+static tls_t *tls_new(int fd)
+{
+	SSL *ssl = SSL_new(tls_ctx);
+
+	if (!ssl || SSL_set_fd(ssl, fd) != 1)
+		die("SSL_new: %s", tls_error());
+	if (tls_npool > 0) {
+		SSL_SESSION *sess = tls_pool[--tls_npool];
+		if (SSL_set_session(ssl, sess) == 1)
+			tls_offered++;
+		SSL_SESSION_free(sess);	/* the SSL holds its own reference */
+	}
+	SSL_set_connect_state(ssl);
+	return ssl;
+}
+
+/* Result r <= 0 of an SSL call: 0 = end of stream (close_notify or EOF);
+ * -1 with errno EAGAIN and *want = EPOLLIN or EPOLLOUT = try again then;
+ * -1 with another errno = failed. */
+static int tls_ret(tls_t *ssl, int r, uint32_t *want)
+{
+	switch (SSL_get_error(ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		*want = EPOLLIN;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		*want = EPOLLOUT;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0 || errno == EAGAIN)
+			errno = EIO;
+		return -1;
+	default:
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+/* 1 = handshake done, else as tls_ret (0 is turned into a failure). */
+static int tls_handshake(tls_t *ssl, uint32_t *want)
+{
+	ERR_clear_error();
+	errno = 0;
+	int r = SSL_do_handshake(ssl);
+	if (r == 1)
+		return 1;
+	r = tls_ret(ssl, r, want);
+	if (r == 0) {
+		errno = ECONNRESET;
+		r = -1;
+	}
+	return r;
+}
+
+static ssize_t tls_send(tls_t *ssl, const void *buf, size_t len, uint32_t *want)
+{
+	ERR_clear_error();
+	errno = 0;
+	int r = SSL_write(ssl, buf, (int)len);
+	if (r > 0)
+		return r;
+	r = tls_ret(ssl, r, want);
+	if (r == 0) {
+		errno = EPIPE;
+		r = -1;
+	}
+	return r;
+}
+
+static ssize_t tls_recv(tls_t *ssl, void *buf, size_t len, uint32_t *want)
+{
+	ERR_clear_error();
+	errno = 0;
+	int r = SSL_read(ssl, buf, (int)len);
+	return r > 0 ? r : tls_ret(ssl, r, want);
+}
+
+/* Handshake on a blocking socket; NULL on failure. */
+static tls_t *tls_connect_blocking(int fd)
+{
+	tls_t *ssl = tls_new(fd);
+
+	ERR_clear_error();
+	if (SSL_connect(ssl) == 1)
+		return ssl;
+	SSL_free(ssl);
+	return NULL;
+}
+
+/* Send close_notify (once, without waiting for the peer's) and free. */
+static void tls_close(tls_t *ssl)
+{
+	ERR_clear_error();
+	SSL_shutdown(ssl);
+	SSL_free(ssl);
+}
+
+static int tls_resumed(tls_t *ssl)
+{
+	return SSL_session_reused(ssl);
+}
+
+/* "tls=TLSv1.3 cipher=... group=..." for a result line */
+static const char *tls_desc(tls_t *ssl)
+{
+	static char buf[192];
+	int g = SSL_get_negotiated_group(ssl);
+	const char *gn = g > 0 ? OBJ_nid2sn(g & ~TLSEXT_nid_unknown) : NULL;
+
+	snprintf(buf, sizeof(buf), "tls=%s cipher=%s group=%s", SSL_get_version(ssl),
+		 SSL_get_cipher_name(ssl), gn && *gn ? gn : "-");
+	return buf;
+}
+#else
+typedef void tls_t;
+static void *tls_ctx;
+static uint64_t tls_offered;
+static void tls_setup(int resume)
+{
+	(void)resume;
+	die("built without TLS (LOADGEN_NO_TLS): no --tls");
+}
+static const char *tls_error(void) { return "no TLS"; }
+static tls_t *tls_new(int fd) { (void)fd; abort(); }
+static int tls_handshake(tls_t *s, uint32_t *w) { (void)s; (void)w; abort(); }
+static ssize_t tls_send(tls_t *s, const void *b, size_t l, uint32_t *w) { (void)s; (void)b; (void)l; (void)w; abort(); }
+static ssize_t tls_recv(tls_t *s, void *b, size_t l, uint32_t *w) { (void)s; (void)b; (void)l; (void)w; abort(); }
+static tls_t *tls_connect_blocking(int fd) { (void)fd; abort(); }
+static void tls_close(tls_t *s) { (void)s; abort(); }
+static int tls_resumed(tls_t *s) { (void)s; abort(); }
+static const char *tls_desc(tls_t *s) { (void)s; abort(); }
+#endif
+
+/* Leading --tls / --tls-resume of a client mode's arguments. */
+static void tls_flags(int *argc, char ***argv, int allow_resume)
+{
+	while (*argc > 0 && strncmp((*argv)[0], "--tls", 5) == 0) {
+		const char *f = (*argv)[0];
+		if (!strcmp(f, "--tls"))
+			tls_setup(0);
+		else if (!strcmp(f, "--tls-resume") && allow_resume)
+			tls_setup(1);
+		else
+			die("unknown option %s", f);
+		(*argc)--;
+		(*argv)++;
+	}
+}
+
+/* Nonblocking send/recv on a plain or TLS client connection: > 0 bytes;
+ * 0 = EOF (recv); -1 with errno EAGAIN and *want = the epoll event to
+ * wait for; -1 = failed. */
+static ssize_t cl_send(int fd, tls_t *ssl, const void *buf, size_t len, uint32_t *want)
+{
+	if (ssl)
+		return tls_send(ssl, buf, len, want);
+	*want = EPOLLOUT;
+	return send(fd, buf, len, MSG_NOSIGNAL);
+}
+
+static ssize_t cl_recv(int fd, tls_t *ssl, void *buf, size_t len, uint32_t *want)
+{
+	if (ssl)
+		return tls_recv(ssl, buf, len, want);
+	*want = EPOLLIN;
+	return recv(fd, buf, len, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -435,10 +697,40 @@ static int cmd_server(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* bulk */
 
+/* TLS bulk at the deadline: finish a record SSL_write left half-sent
+ * (counted in *bytes), then send close_notify, on the socket made blocking
+ * for the purpose (20 s timeout).  Returns 0, or -1 if that failed. */
+static int bulk_tls_finish(int fd, tls_t *ssl, const char *buf, int pending, uint64_t *bytes)
+{
+	struct timeval tv = { .tv_sec = 20 };
+	uint32_t want;
+	int ok = 0;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (pending) {
+		ssize_t w = tls_send(ssl, buf, BULK_CHUNK, &want);
+		if (w > 0)
+			*bytes += w;
+		else
+			ok = -1;
+	}
+#ifndef LOADGEN_NO_TLS
+	if (ok == 0) {
+		ERR_clear_error();
+		if (SSL_shutdown(ssl) < 0)
+			ok = -1;
+	}
+#endif
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return ok;
+}
+
 static int cmd_bulk(int argc, char **argv)
 {
+	tls_flags(&argc, &argv, 0);
 	if (argc != 3)
-		die("usage: loadgen bulk ADDR CONNS SECONDS");
+		die("usage: loadgen bulk [--tls] ADDR CONNS SECONDS");
 	struct addr a;
 	parse_addr(argv[0], &a);
 	int nconn = atoi(argv[1]);
@@ -453,12 +745,24 @@ static int cmd_bulk(int argc, char **argv)
 
 	int *fds = calloc(nconn, sizeof(int));
 	int *state = calloc(nconn, sizeof(int));	/* 0 sending, 1 draining, 2 done */
+	tls_t **ssl = calloc(nconn, sizeof(*ssl));
+	int *pending = calloc(nconn, sizeof(int));	/* TLS: SSL_write wants a retry */
+	uint32_t *evmask = calloc(nconn, sizeof(uint32_t));
+	char desc[192] = "";
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	for (int i = 0; i < nconn; i++) {
 		fds[i] = connect_blocking(&a);
 		if (fds[i] < 0)
 			die("connect %s: %s", argv[0], strerror(errno));
+		if (tls_ctx) {
+			ssl[i] = tls_connect_blocking(fds[i]);
+			if (!ssl[i])
+				die("TLS handshake with %s: %s", argv[0], tls_error());
+			if (i == 0)
+				snprintf(desc, sizeof(desc), " %s", tls_desc(ssl[i]));
+		}
 		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+		evmask[i] = EPOLLOUT;
 		struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = i };
 		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
 	}
@@ -476,9 +780,12 @@ static int cmd_bulk(int argc, char **argv)
 			for (int i = 0; i < nconn; i++) {
 				if (state[i] != 0)
 					continue;
+				if (ssl[i] && bulk_tls_finish(fds[i], ssl[i], buf, pending[i], &bytes) < 0)
+					errors++;
 				shutdown(fds[i], SHUT_WR);
 				state[i] = 1;
-				struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = i };
+				evmask[i] = EPOLLIN | EPOLLRDHUP;
+				struct epoll_event ev = { .events = evmask[i], .data.u32 = i };
 				epoll_ctl(ep, EPOLL_CTL_MOD, fds[i], &ev);
 			}
 		}
@@ -491,19 +798,34 @@ static int cmd_bulk(int argc, char **argv)
 			die("epoll_wait: %s", strerror(errno));
 		for (int k = 0; k < n; k++) {
 			int i = evs[k].data.u32;
+			uint32_t want = 0;
 			if (state[i] == 0) {
-				ssize_t w = send(fds[i], buf, BULK_CHUNK, MSG_NOSIGNAL);
+				ssize_t w = cl_send(fds[i], ssl[i], buf, BULK_CHUNK, &want);
 				if (w > 0) {
 					bytes += w;
-				} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+					pending[i] = 0;
+					want = EPOLLOUT;
+				} else if (w < 0 && errno == EAGAIN) {
+					pending[i] = 1;
+				} else if (w < 0 && errno != EINTR) {
 					errors++;
 					state[i] = 2;
 					done++;
 					epoll_ctl(ep, EPOLL_CTL_DEL, fds[i], NULL);
+					continue;
+				}
+				/* TLS may want to read before it can write */
+				if (want && want != evmask[i]) {
+					evmask[i] = want;
+					struct epoll_event ev = { .events = want, .data.u32 = i };
+					epoll_ctl(ep, EPOLL_CTL_MOD, fds[i], &ev);
 				}
 			} else if (state[i] == 1) {
-				char tmp[4096];
-				ssize_t r = recv(fds[i], tmp, sizeof(tmp), 0);
+				/* a TLS session may hold more than one event's worth */
+				char tmp[16384];
+				ssize_t r;
+				while ((r = cl_recv(fds[i], ssl[i], tmp, sizeof(tmp), &want)) > 0)
+					;
 				if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
 					if (r < 0)
 						errors++;
@@ -518,10 +840,10 @@ static int cmd_bulk(int argc, char **argv)
 	if (!drained)
 		tend = now();
 	double el = tend - t0;
-	printf("mode=bulk conns=%d bytes=%llu secs=%.4f send_secs=%.4f mibps=%.1f drained=%d errors=%d\n",
+	printf("mode=bulk conns=%d bytes=%llu secs=%.4f send_secs=%.4f mibps=%.1f drained=%d errors=%d%s\n",
 	       nconn, (unsigned long long)bytes, el, tsend - t0,
 	       drained ? bytes / el / 1048576.0 : bytes / (tsend - t0) / 1048576.0,
-	       drained, errors);
+	       drained, errors, desc);
 	return errors || !drained ? 1 : 0;
 }
 
@@ -576,66 +898,145 @@ static int cmd_pingpong(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* cps and idle share a small connection state machine */
 
-enum { CS_FREE, CS_CONNECTING, CS_READING, CS_IDLE };
+enum { CS_FREE, CS_CONNECTING, CS_HANDSHAKE, CS_SENDING, CS_READING, CS_IDLE };
 
 struct cslot {
 	int fd;
 	int state;
 	int got;
+	uint32_t ev;		/* events the fd is registered for; 0 = not in the set */
+	tls_t *ssl;		/* TLS session, with --tls */
 	uint64_t t0;
 };
 
-/* Start a connection in slot s: connect, and send the 64-byte request as
- * soon as it is connected.  Returns 0; -2 when the listener's backlog is
- * full (EAGAIN from connect on a Unix socket: try again later); -1 on any
- * other immediate failure.  On failure the slot stays CS_FREE. */
+/* Wait for events on slot s (add it to the epoll set if it is not in). */
+static void cs_wait(int ep, struct cslot *s, uint32_t idx, uint32_t events)
+{
+	if (s->ev == events)
+		return;
+	struct epoll_event ev = { .events = events, .data.u32 = idx };
+	epoll_ctl(ep, s->ev ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s->fd, &ev);
+	s->ev = events;
+}
+
+/* Close slot s's connection (close_notify first for TLS); the slot is free. */
+static void cs_close(struct cslot *s)
+{
+	if (s->ssl)
+		tls_close(s->ssl);
+	close(s->fd);	/* also removes it from the epoll set */
+	s->ssl = NULL;
+	s->fd = -1;
+	s->ev = 0;
+	s->state = CS_FREE;
+}
+
+/* TLS: go as far as the handshake, the 1-byte request and its echo go
+ * without waiting.  1 = echo complete, 0 = waiting, -1 = failed. */
+static int cs_tls_step(int ep, struct cslot *s, uint32_t idx)
+{
+	for (;;) {
+		uint32_t want = 0;
+		ssize_t r;
+		if (s->state == CS_HANDSHAKE) {
+			r = tls_handshake(s->ssl, &want);
+			if (r == 1) {
+				s->state = CS_SENDING;
+				continue;
+			}
+		} else if (s->state == CS_SENDING) {
+			r = tls_send(s->ssl, "E", 1, &want);
+			if (r == 1) {
+				s->state = CS_READING;
+				continue;
+			}
+		} else {
+			char in[1];
+			r = tls_recv(s->ssl, in, 1, &want);
+			if (r == 1)
+				return 1;
+			if (r == 0)
+				return -1;
+		}
+		if (r < 0 && errno == EAGAIN) {
+			cs_wait(ep, s, idx, want);
+			return 0;
+		}
+		return -1;
+	}
+}
+
+/* The connection of slot s is up: send the request (plain) or start the
+ * handshake (TLS).  Returns as cs_tls_step. */
+static int cs_connected(int ep, struct cslot *s, uint32_t idx)
+{
+	if (tls_ctx) {
+		s->ssl = tls_new(s->fd);
+		s->state = CS_HANDSHAKE;
+		return cs_tls_step(ep, s, idx);
+	}
+	char out[MSG_SIZE];
+	memset(out, 'E', sizeof(out));
+	if (send(s->fd, out, MSG_SIZE, MSG_NOSIGNAL) != MSG_SIZE)
+		return -1;
+	s->state = CS_READING;
+	cs_wait(ep, s, idx, EPOLLIN);
+	return 0;
+}
+
+/* Start a connection in slot s: connect, and send the request as soon as
+ * it is connected (after the handshake, for TLS).  Returns 0; -2 when the
+ * listener's backlog is full (EAGAIN from connect on a Unix socket: try
+ * again later); -1 on any other immediate failure.  On failure the slot
+ * stays CS_FREE. */
 static int cs_start(int ep, const struct addr *a, struct cslot *s, uint32_t idx)
 {
 	int done = 0;
 
 	s->t0 = now_ns();
 	s->state = CS_FREE;
+	s->ev = 0;
+	s->ssl = NULL;
 	s->fd = connect_nonblocking(a, &done);
 	if (s->fd < 0)
 		return errno == EAGAIN ? -2 : -1;
 	s->got = 0;
-	struct epoll_event ev = { .data.u32 = idx };
 	if (done) {
-		char out[MSG_SIZE];
-		memset(out, 'E', sizeof(out));
-		if (send(s->fd, out, MSG_SIZE, MSG_NOSIGNAL) != MSG_SIZE) {
-			close(s->fd);
+		/* (a TLS echo cannot be complete before the server answered) */
+		if (cs_connected(ep, s, idx) < 0) {
+			cs_close(s);
 			return -1;
 		}
-		s->state = CS_READING;
-		ev.events = EPOLLIN;
 	} else {
 		s->state = CS_CONNECTING;
-		ev.events = EPOLLOUT;
+		cs_wait(ep, s, idx, EPOLLOUT);
 	}
-	epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &ev);
 	return 0;
 }
 
 /* Advance slot s (epoll index idx) on an event.  Returns 1 when the echo is
- * complete, 0 when more is needed, -1 on error (the fd is closed and the
- * slot freed). */
+ * complete, 0 when more is needed, -1 on error (the connection is closed and
+ * the slot freed). */
 static int cs_event(int ep, struct cslot *s, uint32_t idx)
 {
+	int r;
+
 	if (s->state == CS_CONNECTING) {
 		int err = 0;
 		socklen_t len = sizeof(err);
 		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err)
 			goto fail;
-		char out[MSG_SIZE];
-		memset(out, 'E', sizeof(out));
-		if (send(s->fd, out, MSG_SIZE, MSG_NOSIGNAL) != MSG_SIZE)
+		r = cs_connected(ep, s, idx);
+		if (r < 0)
 			goto fail;
-		s->state = CS_READING;
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = idx };
-		epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &ev);
-		return 0;
+		return r;
+	}
+	if (s->ssl && s->state != CS_IDLE) {
+		r = cs_tls_step(ep, s, idx);
+		if (r < 0)
+			goto fail;
+		return r;
 	}
 	if (s->state == CS_READING) {
 		char in[MSG_SIZE];
@@ -649,17 +1050,22 @@ static int cs_event(int ep, struct cslot *s, uint32_t idx)
 	}
 	return 0;
 fail:
-	epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
-	close(s->fd);
-	s->fd = -1;
-	s->state = CS_FREE;
+	/* a failed TLS session is freed without close_notify */
+	if (s->ssl) {
+#ifndef LOADGEN_NO_TLS
+		SSL_free(s->ssl);
+#endif
+		s->ssl = NULL;
+	}
+	cs_close(s);
 	return -1;
 }
 
 static int cmd_cps(int argc, char **argv)
 {
+	tls_flags(&argc, &argv, 1);
 	if (argc != 3)
-		die("usage: loadgen cps ADDR PARALLEL SECONDS");
+		die("usage: loadgen cps [--tls|--tls-resume] ADDR PARALLEL SECONDS");
 	struct addr a;
 	parse_addr(argv[0], &a);
 	int par = atoi(argv[1]);
@@ -668,10 +1074,11 @@ static int cmd_cps(int argc, char **argv)
 		die("bad PARALLEL or SECONDS");
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct cslot *slots = calloc(par, sizeof(*slots));
-	uint64_t conns = 0, errors = 0, busy = 0;
+	uint64_t conns = 0, errors = 0, busy = 0, resumed = 0;
 	double lat_sum = 0;
 	double t0 = now(), deadline = t0 + secs;
 	int active = 0;
+	char desc[192] = "";
 	struct epoll_event evs[256];
 
 	for (;;) {
@@ -711,22 +1118,30 @@ static int cmd_cps(int argc, char **argv)
 			/* complete: close; the slot is started again at the top */
 			lat_sum += (now_ns() - s->t0) / 1e3;
 			conns++;
-			close(s->fd);	/* also removes it from the epoll set */
-			s->fd = -1;
-			s->state = CS_FREE;
+			if (s->ssl) {
+				resumed += tls_resumed(s->ssl);
+				if (!desc[0])
+					snprintf(desc, sizeof(desc), " %s", tls_desc(s->ssl));
+			}
+			cs_close(s);
 		}
 	}
 	double el = now() - t0;
-	printf("mode=cps parallel=%d conns=%llu secs=%.4f cps=%.0f mean_conn_us=%.1f errors=%llu backlog_full=%llu\n",
+	char rs[64] = "";
+	if (tls_ctx)
+		snprintf(rs, sizeof(rs), " offered=%llu resumed=%llu", (unsigned long long)tls_offered,
+			 (unsigned long long)resumed);
+	printf("mode=cps parallel=%d conns=%llu secs=%.4f cps=%.0f mean_conn_us=%.1f errors=%llu backlog_full=%llu%s%s\n",
 	       par, (unsigned long long)conns, el, conns / el, conns ? lat_sum / conns : 0.0,
-	       (unsigned long long)errors, (unsigned long long)busy);
+	       (unsigned long long)errors, (unsigned long long)busy, rs, desc);
 	return conns == 0 ? 1 : 0;
 }
 
 static int cmd_idle(int argc, char **argv)
 {
+	tls_flags(&argc, &argv, 0);
 	if (argc != 3)
-		die("usage: loadgen idle ADDR N HOLD_SECONDS");
+		die("usage: loadgen idle [--tls] ADDR N HOLD_SECONDS");
 	struct addr a;
 	parse_addr(argv[0], &a);
 	int total = atoi(argv[1]);
@@ -769,6 +1184,7 @@ static int cmd_idle(int argc, char **argv)
 			int r = cs_event(ep, s, i);
 			if (r == 1) {
 				epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
+				s->ev = 0;
 				s->state = CS_IDLE;
 				established++;
 				inflight--;
@@ -790,12 +1206,13 @@ static int cmd_idle(int argc, char **argv)
 	double end = now() + hold;
 	while (!stop_flag && now() < end)
 		usleep(20000);
-	/* count connections the relay dropped while we held them */
+	/* count connections the relay dropped while we held them (a TLS
+	 * server may have sent session tickets: only a hang-up counts there) */
 	int alive = 0;
 	for (int i = 0; i < total; i++) {
 		if (slots[i].state != CS_IDLE)
 			continue;
-		struct pollfd p = { .fd = slots[i].fd, .events = POLLIN | POLLRDHUP };
+		struct pollfd p = { .fd = slots[i].fd, .events = tls_ctx ? POLLRDHUP : POLLIN | POLLRDHUP };
 		if (poll(&p, 1, 0) == 0)
 			alive++;
 	}
@@ -805,8 +1222,9 @@ static int cmd_idle(int argc, char **argv)
 
 static int cmd_probe(int argc, char **argv)
 {
+	tls_flags(&argc, &argv, 0);
 	if (argc < 1)
-		die("usage: loadgen probe ADDR [TIMEOUT_S]");
+		die("usage: loadgen probe [--tls] ADDR [TIMEOUT_S]");
 	struct addr a;
 	parse_addr(argv[0], &a);
 	int fd = connect_blocking(&a);
@@ -815,10 +1233,29 @@ static int cmd_probe(int argc, char **argv)
 	double to = argc > 1 ? atof(argv[1]) : 2.0;
 	struct timeval tv = { .tv_sec = (long)to, .tv_usec = (long)((to - (long)to) * 1e6) };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	char out[MSG_SIZE], in[MSG_SIZE];
 	memset(out, 'E', sizeof(out));
-	int ok = write_full(fd, out, MSG_SIZE) == 0 && read_full(fd, in, MSG_SIZE) == 0 &&
-		 memcmp(in, out, MSG_SIZE) == 0;
+	int ok;
+	if (tls_ctx) {
+		tls_t *ssl = tls_connect_blocking(fd);
+		size_t got = 0;
+		uint32_t want;
+		ok = ssl && tls_send(ssl, out, MSG_SIZE, &want) == MSG_SIZE;
+		while (ok && got < MSG_SIZE) {
+			ssize_t n = tls_recv(ssl, in + got, MSG_SIZE - got, &want);
+			if (n <= 0)
+				ok = 0;
+			else
+				got += n;
+		}
+		ok = ok && memcmp(in, out, MSG_SIZE) == 0;
+		if (ssl)
+			tls_close(ssl);
+	} else {
+		ok = write_full(fd, out, MSG_SIZE) == 0 && read_full(fd, in, MSG_SIZE) == 0 &&
+		     memcmp(in, out, MSG_SIZE) == 0;
+	}
 	close(fd);
 	return ok ? 0 : 1;
 }
@@ -959,7 +1396,7 @@ static int cmd_procstat(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		die("usage: loadgen server|bulk|pingpong|cps|idle|probe|procstat ...");
+		die("usage: loadgen server|bulk|pingpong|cps|idle|probe|procstat [--tls] ...");
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	setvbuf(stdout, NULL, _IOLBF, 0);

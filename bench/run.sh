@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # bench/run.sh - loopback benchmark of mptnd against direct, HAProxy, nginx
-# stream and socat.  See bench/README.md.
+# stream and socat, and of TLS termination by mptnd, stunnel and HAProxy.
+# See bench/README.md.
 #
 #   bench/run.sh [--mptnd PATH] [--repeat N] [--quick] [--strace] [--only LIST]
-#                [--keep]
+#                [--tls | --no-tls] [--keep]
 #
 # Every metric is measured for "direct" (client straight to the sink) and
 # then for the relay, back to back, in each repeat; ratios are relay/direct
-# per repeat, and the table shows medians over the repeats.  Only loopback
-# addresses are used.  Every process this script starts is stopped by its
-# own pid / process group (never by name).
+# per repeat, and the table shows medians over the repeats.  TLS rows: the
+# client speaks TLS to the relay, which forwards plain TCP to the sink; their
+# baseline is the same plain direct run (there is no direct TLS server).
+# Only loopback addresses are used.  Every process this script starts is
+# stopped by its own pid / process group (never by name).
 set -u
 
 # ------------------------------------------------------------------ options
@@ -21,6 +24,8 @@ QUICK=0
 STRACE=0
 KEEP=0
 ONLY=""
+TLS_ROWS_ALL="mptnd-tls stunnel-tls haproxy-tls"
+TLS_OPT=""         # "", only (--tls) or no (--no-tls)
 CMDLINE="bench/run.sh${*:+ $*}"
 
 usage() {
@@ -34,7 +39,11 @@ Options:
                  and report its syscall mix (splice or read/write)
   --only LIST    comma-separated rows to run, e.g. mptnd-tcp,haproxy-tcp
                  (rows: mptnd-tcp mptnd-unix haproxy-tcp haproxy-splice
-                  haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix)
+                  haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix
+                  mptnd-tls stunnel-tls haproxy-tls)
+  --tls          run the TLS rows (mptnd-tls stunnel-tls haproxy-tls) only,
+                 or add them to an --only list
+  --no-tls       leave the TLS rows out (a full run includes them)
   --keep         keep the work directory (logs, raw results)
 EOF
 }
@@ -50,13 +59,21 @@ while [ $# -gt 0 ]; do
 	--keep) KEEP=1; shift ;;
 	--only) ONLY=${2:?--only needs a list}; shift 2 ;;
 	--only=*) ONLY=${1#*=}; shift ;;
+	--tls) TLS_OPT=only; shift ;;
+	--no-tls) TLS_OPT=no; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
 done
 case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a positive integer" >&2; exit 2 ;; esac
+[ "$TLS_OPT" = only ] && ONLY="${ONLY:+$ONLY,}${TLS_ROWS_ALL// /,}"
+# Will TLS rows run?  (decides what to install and whether to make a cert)
+WANT_TLS=1
+[ "$TLS_OPT" = no ] && WANT_TLS=0
+case ",$ONLY," in ,,|*-tls,*) ;; *) WANT_TLS=0 ;; esac
 
-# Test sizes.  A full run (9 rows, --repeat 3) takes about 8 minutes on 2 cores.
+# Test sizes.  A full run (9 plain + 3 TLS rows, --repeat 3) takes about
+# 11 minutes on 2 cores.
 BULK_SECS=2        # per bulk run (1 and 4 connections)
 PP_COUNT=20000     # 64-byte round trips
 CPS_SECS=1.5       # per connections-per-second run
@@ -77,8 +94,8 @@ fi
 
 # ------------------------------------------------------------------ packages
 # On a fresh Debian 12, as root: install what is missing.  A temporary
-# policy-rc.d keeps the packages' own services (nginx on :80, haproxy) from
-# being started by the install.
+# policy-rc.d keeps the packages' own services (nginx on :80, haproxy,
+# stunnel4) from being started by the install.
 install_missing() {
 	local want=()
 	command -v gcc >/dev/null 2>&1 || want+=(build-essential)
@@ -91,6 +108,12 @@ install_missing() {
 		want+=(libnginx-mod-stream)
 	fi
 	[ "$STRACE" = 1 ] && ! command -v strace >/dev/null 2>&1 && want+=(strace)
+	if [ "$WANT_TLS" = 1 ]; then
+		command -v stunnel >/dev/null 2>&1 || command -v stunnel4 >/dev/null 2>&1 || want+=(stunnel4)
+		command -v openssl >/dev/null 2>&1 || want+=(openssl)
+		# loadgen's TLS client
+		[ -e /usr/include/openssl/ssl.h ] || want+=(libssl-dev)
+	fi
 	command -v ss >/dev/null 2>&1 || want+=(iproute2)
 	[ ${#want[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -115,7 +138,32 @@ command -v gcc >/dev/null 2>&1 || { log "run.sh: gcc is required"; exit 1; }
 # ------------------------------------------------------------------ setup
 WORK=$(mktemp -d /tmp/mptnd-bench.XXXXXX)
 LG=$WORK/loadgen
-gcc -O2 -Wall -Wextra -o "$LG" "$BENCH_DIR/loadgen.c" || { log "run.sh: loadgen build failed"; exit 1; }
+# with OpenSSL for the TLS client if its headers are there, else libc only
+LG_TLS=0
+if [ "$WANT_TLS" = 1 ] &&
+	gcc -O2 -Wall -Wextra -o "$LG" "$BENCH_DIR/loadgen.c" -lssl -lcrypto 2>"$WORK/loadgen-build.err"; then
+	LG_TLS=1
+else
+	[ "$WANT_TLS" = 1 ] && log "run.sh: loadgen does not build with OpenSSL ($(tail -1 "$WORK/loadgen-build.err")); TLS rows are skipped"
+	gcc -O2 -Wall -Wextra -DLOADGEN_NO_TLS -o "$LG" "$BENCH_DIR/loadgen.c" || { log "run.sh: loadgen build failed"; exit 1; }
+fi
+# One EC P-256 self-signed certificate for every TLS relay
+TLS_CERT=$WORK/tls-cert.pem
+TLS_KEY=$WORK/tls-key.pem
+TLS_PEM=$WORK/tls-cert-key.pem      # HAProxy's crt: certificate + key
+if [ "$LG_TLS" = 1 ] && command -v openssl >/dev/null 2>&1; then
+	if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$TLS_KEY" -out "$TLS_CERT" -days 2 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >"$WORK/openssl-req.log" 2>&1; then
+		cat "$TLS_CERT" "$TLS_KEY" >"$TLS_PEM"
+	else
+		log "run.sh: openssl req failed (see openssl-req.log with --keep); TLS rows are skipped"
+		LG_TLS=0
+	fi
+elif [ "$LG_TLS" = 1 ]; then
+	log "run.sh: no openssl command to make a certificate; TLS rows are skipped"
+	LG_TLS=0
+fi
 RES=$WORK/results.tsv
 : >"$RES"
 NOTES=$WORK/notes.txt
@@ -202,6 +250,13 @@ note() { printf '%s\n' "$*" >>"$NOTES"; log "  note: $*"; }
 have_mptnd() { [ -x "$MPTND" ]; }
 have_haproxy() { command -v haproxy >/dev/null 2>&1; }
 have_socat() { command -v socat >/dev/null 2>&1; }
+STUNNEL=$(command -v stunnel 2>/dev/null || command -v stunnel4 2>/dev/null)
+have_stunnel() { [ -n "$STUNNEL" ]; }
+# loadgen's TLS client and the certificate are there
+have_tls() { [ "$LG_TLS" = 1 ]; }
+is_tls_row() { case "$1" in *-tls) return 0 ;; *) return 1 ;; esac; }
+# loadgen's --tls for a TLS row
+tls_flag() { is_tls_row "$1" && echo --tls; }
 NGINX_STREAM_MOD=""
 have_nginx() {
 	command -v nginx >/dev/null 2>&1 || return 1
@@ -252,6 +307,22 @@ stream {
 EOF
 }
 
+# syslog = no: with no syslog daemon (no /dev/log, as on this VM), stunnel's
+# syslog() falls back to the console, a serial port here, which made every
+# connection cost ~3 ms of relay CPU; it still logs to stderr (the row's log).
+stunnel_cfg() {
+	cat <<EOF
+foreground = yes
+pid =
+syslog = no
+[bench]
+accept = 127.0.0.1:$RELAY_PORT
+connect = 127.0.0.1:$SINK_PORT
+cert = $TLS_CERT
+key = $TLS_KEY
+EOF
+}
+
 # Start relay row $1; sets RELAY_PID, RELAY_ADDR (loadgen address),
 # RELAY_CMD.  Returns 1 if the relay is not available.
 start_relay() {
@@ -267,6 +338,7 @@ start_relay() {
 		have_mptnd || return 1
 		case "$row" in
 		*-unix) listen_uri=unix:$sock ;;
+		*-tls) listen_uri="tls+tcp://127.0.0.1:$RELAY_PORT?cert=$TLS_CERT&key=$TLS_KEY" ;;
 		*) listen_uri=tcp://127.0.0.1:$RELAY_PORT ;;
 		esac
 		RELAY_CMD="$MPTND_RUN --listen $listen_uri --target tcp://127.0.0.1:$SINK_PORT"
@@ -275,6 +347,7 @@ start_relay() {
 		have_haproxy || return 1
 		local bind="bind 127.0.0.1:$RELAY_PORT" extra=""
 		[ "$row" = haproxy-unix ] && bind="bind $sock"
+		[ "$row" = haproxy-tls ] && bind="bind 127.0.0.1:$RELAY_PORT ssl crt $TLS_PEM"
 		[ "$row" = haproxy-splice ] && extra="    option splice-request
     option splice-response"
 		haproxy_cfg "$bind" "$extra" >"$WORK/$row.cfg"
@@ -295,6 +368,11 @@ start_relay() {
 			RELAY_CMD="socat TCP-LISTEN:$RELAY_PORT,fork,reuseaddr TCP:127.0.0.1:$SINK_PORT"
 		fi
 		;;
+	stunnel-*)
+		have_stunnel || return 1
+		stunnel_cfg >"$WORK/$row.conf"
+		RELAY_CMD="$STUNNEL $WORK/$row.conf"
+		;;
 	*) return 1 ;;
 	esac
 	# own session / process group, so it can be stopped as a group
@@ -302,6 +380,11 @@ start_relay() {
 	nginx-*)
 		setsid nginx -e "$WORK/nginx-error.log" -p "$WORK" -c "$WORK/$row.conf" \
 			-g 'daemon off;' >"$rlog" 2>&1 </dev/null &
+		;;
+	mptnd-tls)
+		# (the URI has a '?': no word splitting / globbing of RELAY_CMD)
+		setsid "$MPTND_RUN" --listen "$listen_uri" --target "tcp://127.0.0.1:$SINK_PORT" \
+			>"$rlog" 2>&1 </dev/null &
 		;;
 	*)
 		# shellcheck disable=SC2086
@@ -315,7 +398,8 @@ start_relay() {
 		case "$row" in
 		mptnd-*) grep -q 'ready:' "$rlog" 2>/dev/null || { sleep 0.1; continue; } ;;
 		esac
-		if "$LG" probe "$RELAY_ADDR" 2 2>/dev/null; then ok=1; break; fi
+		# shellcheck disable=SC2046
+		if "$LG" probe $(tls_flag "$row") "$RELAY_ADDR" 2 2>/dev/null; then ok=1; break; fi
 		sleep 0.1
 	done
 	if [ $ok != 1 ] && [ "${RELAY_CMD%% *}" = "$WORK/mptnd-snapshot" ]; then
@@ -458,6 +542,81 @@ run_row() { # $1 row, $2 repeat index
 	return 0
 }
 
+# A TLS row: the client does TLS to the relay, the relay forwards plain TCP
+# to the sink.  Each relay run is paired with a plain direct run just before
+# it (there is no direct TLS server: the plain direct row is the baseline).
+run_tls_row() { # $1 row, $2 repeat index
+	local row=$1 rep=$2 out d r c s0 s1
+	local t0=$SECONDS
+	start_relay "$row" || return 1
+	log "[$rep/$REPEAT] $row: $RELAY_CMD"
+
+	# bulk through TLS, 1 and 4 connections, relay CPU around the TLS runs
+	local cpu_bytes=0 cpu_s=0
+	for c in 1 4; do
+		out=$(lgrun bulk "$SINK" $c "$BULK_SECS")
+		d=$(kv "$out" mibps); rec "$row" "$rep" d_bulk$c "$d"
+		s0=$(procstat "$RELAY_PID")
+		out=$(lgrun bulk --tls "$RELAY_ADDR" $c "$BULK_SECS")
+		sleep 0.2
+		s1=$(procstat "$RELAY_PID")
+		r=$(kv "$out" mibps); rec "$row" "$rep" r_bulk$c "$r"
+		[ "$(kv "$out" drained)" = 0 ] && note "$row bulk $c: EOF never came back through the relay; MiB/s from send time"
+		[ -n "$(kv "$out" cipher)" ] && [ ! -e "$WORK/tls-$row.info" ] &&
+			printf '%s, %s, %s\n' "$(kv "$out" tls)" "$(kv "$out" cipher)" "$(kv "$out" group)" >"$WORK/tls-$row.info"
+		cpu_bytes=$(awk -v a="$cpu_bytes" -v b="$(kv "$out" bytes)" 'BEGIN{printf "%.0f", a+b}')
+		cpu_s=$(awk -v a="$cpu_s" -v x="$(kv "$s0" cpu_s)" -v y="$(kv "$s1" cpu_s)" 'BEGIN{printf "%.3f", a+y-x}')
+		log "    bulk ${c}c: direct $d MiB/s, TLS relay $r MiB/s ($(kv "$out" cipher))"
+	done
+	local cg
+	cg=$(awk -v s="$cpu_s" -v b="$cpu_bytes" 'BEGIN{ if (b > 0) printf "%.3f", s / (b / 1073741824); }')
+	rec "$row" "$rep" cpu_gib "$cg"
+	log "    relay CPU: $cpu_s s for $cpu_bytes bytes = $cg s/GiB"
+
+	# handshakes: new connection, full (no session offered) or resumed
+	# (the newest ticket offered), 1-byte echo, close_notify, close;
+	# sequential and 8-way.  Relay CPU per handshake over both.
+	local kind flag key hs_s hs_n
+	for kind in full resumed; do
+		flag=--tls; key=hs
+		[ $kind = resumed ] && { flag=--tls-resume; key=rhs; }
+		hs_s=0; hs_n=0
+		for c in 1 8; do
+			d=""
+			if [ $kind = full ]; then
+				out=$(lgrun cps "$SINK" $c "$CPS_SECS")
+				d=$(kv "$out" cps); rec "$row" "$rep" d_cps$c "$d"
+			fi
+			s0=$(procstat "$RELAY_PID")
+			out=$(lgrun cps $flag "$RELAY_ADDR" $c "$CPS_SECS")
+			s1=$(procstat "$RELAY_PID")
+			r=$(kv "$out" cps); rec "$row" "$rep" r_$key$c "$r"
+			local n res
+			n=$(kv "$out" conns); res=$(kv "$out" resumed)
+			[ "$(kv "$out" errors)" != 0 ] && note "$row $kind handshakes par=$c: $(kv "$out" errors) connect/handshake/echo errors"
+			if [ $kind = full ]; then
+				[ "${res:-0}" != 0 ] && note "$row full handshakes par=$c: $res of $n were resumed"
+			elif [ -n "$n" ] && [ "$n" -gt 0 ]; then
+				rec "$row" "$rep" res_pct$c "$(awk -v a="$res" -v b="$n" 'BEGIN{printf "%.1f", 100 * a / b}')"
+			fi
+			hs_n=$((hs_n + ${n:-0}))
+			hs_s=$(awk -v a="$hs_s" -v x="$(kv "$s0" cpu_s)" -v y="$(kv "$s1" cpu_s)" 'BEGIN{printf "%.3f", a+y-x}')
+			log "    $kind handshakes par=$c: ${d:+direct plain $d conn/s, }TLS relay $r/s${res:+ (resumed $res of $n)}"
+		done
+		[ "$hs_n" -gt 0 ] && rec "$row" "$rep" ${key}_cpu_ms "$(awk -v s="$hs_s" -v n="$hs_n" 'BEGIN{printf "%.4f", 1000 * s / n}')"
+	done
+
+	if ! kill -0 "$RELAY_PID" 2>/dev/null; then
+		note "$row: the relay exited during repeat $rep (log: $row.log, kept with --keep)"
+		tail -5 "$WORK/$row.log" >&2
+		wait "$RELAY_PID" 2>/dev/null; RELAY_PID=""
+		return 1
+	fi
+	stop_proc "$RELAY_PID"; RELAY_PID=""
+	log "    ($((SECONDS - t0)) s)"
+	return 0
+}
+
 # Short bulk transfer under strace -c: which syscalls move the bytes?
 strace_row() {
 	local row=$1
@@ -469,29 +628,39 @@ strace_row() {
 	strace -c -f -o "$WORK/strace-$row.txt" "${args[@]}" 2>/dev/null &
 	local spid=$!
 	sleep 0.5
-	"$LG" bulk "$RELAY_ADDR" 1 1 >"$WORK/strace-$row.bulk" 2>&1
+	# shellcheck disable=SC2046
+	"$LG" bulk $(tls_flag "$row") "$RELAY_ADDR" 1 1 >"$WORK/strace-$row.bulk" 2>&1
 	sleep 0.3
 	kill -INT "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
 	stop_proc "$RELAY_PID"; RELAY_PID=""
 	local summary
-	summary=$(awk '$NF ~ /^(splice|read|write|recvfrom|sendto|recvmsg|sendmsg|readv|writev|epoll_wait|epoll_pwait|epoll_pwait2|poll|pselect6|select)$/ && $4 ~ /^[0-9]+$/ { printf "%s=%s ", $NF, $4 }' "$WORK/strace-$row.txt")
+	summary=$(awk '$NF ~ /^(splice|read|write|recvfrom|sendto|recvmsg|sendmsg|readv|writev|epoll_wait|epoll_pwait|epoll_pwait2|epoll_ctl|poll|pselect6|select|madvise)$/ && $4 ~ /^[0-9]+$/ { printf "%s=%s ", $NF, $4 }' "$WORK/strace-$row.txt")
 	printf '%s\t%s\n' "$row" "$summary" >>"$WORK/strace.tsv"
 	log "  strace $row: $summary"
 }
 
 # ------------------------------------------------------------------ run
-ROWS_ALL="mptnd-tcp mptnd-unix haproxy-tcp haproxy-splice haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix"
+ROWS_ALL="mptnd-tcp mptnd-unix haproxy-tcp haproxy-splice haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix $TLS_ROWS_ALL"
 ROWS=""
 for r in $ROWS_ALL; do
 	if [ -n "$ONLY" ]; then case ",$ONLY," in *",$r,"*) ;; *) continue ;; esac; fi
+	if is_tls_row "$r"; then
+		[ "$TLS_OPT" = no ] && continue
+		have_tls || { log "run.sh: no TLS client in loadgen or no certificate: skipping $r"; continue; }
+	fi
 	case "$r" in
 	mptnd-*) have_mptnd || { log "run.sh: $MPTND not found or not executable: skipping $r"; continue; } ;;
 	haproxy-*) have_haproxy || { log "run.sh: haproxy not installed: skipping $r"; continue; } ;;
 	nginx-*) have_nginx || { log "run.sh: nginx with the stream module not installed: skipping $r"; continue; } ;;
 	socat-*) have_socat || { log "run.sh: socat not installed: skipping $r"; continue; } ;;
+	stunnel-*) have_stunnel || { log "run.sh: stunnel not installed: skipping $r"; continue; } ;;
 	esac
 	ROWS="$ROWS $r"
+done
+PLAIN_ROWS=""; TLS_ROWS=""
+for r in $ROWS; do
+	if is_tls_row "$r"; then TLS_ROWS="$TLS_ROWS $r"; else PLAIN_ROWS="$PLAIN_ROWS $r"; fi
 done
 [ -n "$ROWS" ] || { log "run.sh: nothing to run"; exit 1; }
 
@@ -527,7 +696,11 @@ T_START=$SECONDS
 log "run.sh: rows:$ROWS; repeat $REPEAT; work dir $WORK"
 for rep in $(seq 1 "$REPEAT"); do
 	for row in $ROWS; do
-		run_row "$row" "$rep" || note "$row failed in repeat $rep"
+		if is_tls_row "$row"; then
+			run_tls_row "$row" "$rep" || note "$row failed in repeat $rep"
+		else
+			run_row "$row" "$rep" || note "$row failed in repeat $rep"
+		fi
 	done
 done
 if [ "$STRACE" = 1 ]; then
@@ -544,22 +717,10 @@ if [ -n "$MPTND_SUM" ] && [ "$(sha256sum "$MPTND" 2>/dev/null | cut -c1-16)" != 
 fi
 
 # ------------------------------------------------------------------ report
-ver() { "$@" 2>&1 | head -1; }
-report() {
-	echo "## Benchmark results ($START_DATE)"
-	echo
-	echo "Command: \`$CMDLINE\` (repeat $REPEAT, ${ELAPSED}s)"
-	echo
-	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), Linux $(uname -r), loopback only;" \
-		"net.ipv4.tcp_tw_reuse=$(cat /proc/sys/net/ipv4/tcp_tw_reuse 2>/dev/null)"
-	echo
-	echo "Versions: mptnd: $MPTND_VER; $(have_haproxy && ver haproxy -v); $(have_socat && socat -V 2>/dev/null | grep -m1 'socat version'); $(have_nginx && ver nginx -v); $(ver gcc --version)"
-	echo
-	echo "Load average (1/5/15 min) before the run: $LOAD_START; after: $LOAD_END (the benchmark itself keeps about 2 busy)."
-	echo
-	echo "Sizes: bulk ${BULK_SECS}s per run, ping-pong $PP_COUNT x 64 B, cps ${CPS_SECS}s per run, $IDLE_N idle connections."
-	echo
-	awk -F'\t' -v rows="$ROWS" '
+# awk shared by both tables: medians, formatting, and relay/direct ratios
+# (q_METRIC) for each relay run and the direct run paired with it.
+# shellcheck disable=SC2016
+AWK_LIB='
 	function median(key,   n, i, j, t, v) {
 		n = split(vals[key], v, " ")
 		if (n == 0 || vals[key] == "") return ""
@@ -577,7 +738,15 @@ report() {
 	function cell(row, m,   v, q) {
 		v = median(row SUBSEP "r_" m); q = median(row SUBSEP "q_" m)
 		if (v == "") return "–"
+		if (q == "") return fmt(v)
 		return fmt(v) " (" sprintf("%.2f", q) "×)"
+	}
+	function ratios(   k, p) {
+		for (k in r) {
+			if (!(k in d) || d[k] + 0 == 0) continue
+			split(k, p, SUBSEP)
+			add(p[1] SUBSEP "q_" p[3], r[k] / d[k])
+		}
 	}
 	{
 		if ($4 == "") next
@@ -585,12 +754,32 @@ report() {
 		if ($3 ~ /^d_/) { add("direct" SUBSEP substr($3, 3), $4); d[$1, $2, substr($3, 3)] = $4 }
 		if ($3 ~ /^r_/) r[$1, $2, substr($3, 3)] = $4
 	}
+'
+ver() { "$@" 2>&1 | head -1; }
+report() {
+	echo "## Benchmark results ($START_DATE)"
+	echo
+	echo "Command: \`$CMDLINE\` (repeat $REPEAT, ${ELAPSED}s)"
+	echo
+	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), Linux $(uname -r), loopback only;" \
+		"net.ipv4.tcp_tw_reuse=$(cat /proc/sys/net/ipv4/tcp_tw_reuse 2>/dev/null)"
+	echo
+	local tlsver=""
+	[ -n "$TLS_ROWS" ] && tlsver="; $(have_stunnel && "$STUNNEL" -version 2>&1 | grep -m1 '^stunnel'); $(ver openssl version)"
+	echo "Versions: mptnd: $MPTND_VER; $(have_haproxy && ver haproxy -v); $(have_socat && socat -V 2>/dev/null | grep -m1 'socat version'); $(have_nginx && ver nginx -v)$tlsver; $(ver gcc --version)"
+	echo
+	echo "Load average (1/5/15 min) before the run: $LOAD_START; after: $LOAD_END (the benchmark itself keeps about 2 busy)."
+	echo
+	if [ -n "$PLAIN_ROWS" ]; then
+		echo "Sizes: bulk ${BULK_SECS}s per run, ping-pong $PP_COUNT x 64 B, cps ${CPS_SECS}s per run, $IDLE_N idle connections."
+	else
+		echo "Sizes: bulk ${BULK_SECS}s per run, cps/handshakes ${CPS_SECS}s per run."
+	fi
+	if [ -n "$PLAIN_ROWS" ]; then
+	echo
+	awk -F'\t' -v rows="$PLAIN_ROWS" "$AWK_LIB"'
 	END {
-		for (k in r) {
-			if (!(k in d) || d[k] + 0 == 0) continue
-			split(k, p, SUBSEP)
-			add(p[1] SUBSEP "q_" p[3], r[k] / d[k])
-		}
+		ratios()
 		print "| relay | path | bulk 1 conn MiB/s | bulk 4 conns MiB/s | relay CPU s/GiB | RTT p50 µs | RTT p99 µs | conn/s sequential | conn/s 8-way | RSS KiB/idle conn | PSS KiB/idle conn |"
 		print "|---|---|---|---|---|---|---|---|---|---|---|"
 		printf "| direct | tcp | %s | %s | – | %s | %s | %s | %s | – | – |\n", \
@@ -617,6 +806,46 @@ report() {
 	echo "Cells are medians over the repeats; (N×) is the median of relay/direct, each relay run paired with a direct run just before it (higher is better for MiB/s and conn/s, lower for RTT). Direct row: median of all direct runs."
 	echo "CPU: utime+stime of the relay and all its processes/threads (from /proc) over its two bulk runs, per GiB moved. RSS/PSS: summed over the relay's processes, (holding $IDLE_N − before)/$IDLE_N; PSS splits shared pages between socat's forked children, so it is the fairer number for socat."
 	echo "Rows: haproxy = TCP mode defaults; haproxy splice = option splice-request + splice-response; nginx = stream proxy, proxy_half_close on; socat = TCP-LISTEN:P,fork,reuseaddr TCP:127.0.0.1:Q (UNIX-LISTEN:path,fork for unix)."
+	fi
+	if [ -n "$TLS_ROWS" ]; then
+		local info="" row
+		for row in $TLS_ROWS; do
+			[ -s "$WORK/tls-$row.info" ] && info="$info$row=$(head -1 "$WORK/tls-$row.info");"
+		done
+		echo
+		echo "### TLS termination (client → TLS → relay → plain TCP → sink)"
+		echo
+		awk -F'\t' -v rows="$TLS_ROWS" -v info="$info" "$AWK_LIB"'
+		END {
+			ratios()
+			ni = split(info, ii, ";")
+			for (i = 1; i <= ni; i++) { k = ii[i]; sub(/=.*/, "", k); v = ii[i]; sub(/^[^=]*=/, "", v); tinfo[k] = v }
+			print "| relay | TLS (client side) | bulk 1 conn MiB/s | bulk 4 conns MiB/s | relay CPU s/GiB | full handshakes/s sequential | full handshakes/s 8-way | resumed handshakes/s sequential | resumed handshakes/s 8-way | relay CPU ms per handshake, full / resumed | resumed % seq / 8-way |"
+			print "|---|---|---|---|---|---|---|---|---|---|---|"
+			printf "| direct (plain TCP, no TLS) | – | %s | %s | – | %s conn/s plain | %s conn/s plain | – | – | – | – |\n", \
+				fmt(median("direct" SUBSEP "bulk1")), fmt(median("direct" SUBSEP "bulk4")), \
+				fmt(median("direct" SUBSEP "cps1")), fmt(median("direct" SUBSEP "cps8"))
+			n = split(rows, rr, " ")
+			for (i = 1; i <= n; i++) {
+				row = rr[i]
+				name = row; sub(/-tls$/, "", name)
+				if (median(row SUBSEP "r_bulk1") == "" && median(row SUBSEP "r_hs1") == "") {
+					printf "| %s | failed | | | | | | | | | |\n", name; continue
+				}
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s |\n", name, \
+					(row in tinfo) ? tinfo[row] : "–", \
+					cell(row, "bulk1"), cell(row, "bulk4"), fmt(median(row SUBSEP "cpu_gib")), \
+					cell(row, "hs1"), cell(row, "hs8"), cell(row, "rhs1"), cell(row, "rhs8"), \
+					fmt(median(row SUBSEP "hs_cpu_ms")), fmt(median(row SUBSEP "rhs_cpu_ms")), \
+					fmt(median(row SUBSEP "res_pct1")), fmt(median(row SUBSEP "res_pct8"))
+			}
+		}' "$RES"
+		echo
+		echo "Every TLS relay uses the same EC P-256 self-signed certificate. The baseline is the plain direct row (there is no direct TLS server): (N×) for bulk is TLS through the relay ÷ a plain direct run just before it; handshakes get no ratio, the plain direct conn/s (TCP connect, 64-byte echo, close) is there for scale. Direct row: median of all direct runs."
+		echo "Bulk: loadgen's TLS client (OpenSSL, no session tickets kept or offered) uploads for ${BULK_SECS}s on 1 or 4 connections, ends with close_notify + FIN and stops the clock at the sink's EOF coming back; the relay decrypts and forwards plain TCP. CPU s/GiB: the relay's utime+stime over the two TLS bulk runs per GiB of plaintext."
+		echo "Handshakes: for ${CPS_SECS}s, new TCP connection, TLS handshake, 1-byte echo, close_notify, close; one at a time and 8 in flight. Full = no session offered; resumed = a session ticket the relay gave is offered, each ticket once (TLS 1.3 resumption still does an ECDHE exchange); resumed % = handshakes that did resume (the first one, or first 8, cannot). Client and relay share the 2 CPUs, so handshakes/s is bounded by the client's crypto as well; relay CPU ms per handshake (utime+stime over the sequential and 8-way runs ÷ handshakes) compares the relays' own cost."
+		echo "Rows: mptnd = --listen 'tls+tcp://127.0.0.1:P?cert=C&key=K' --target tcp://127.0.0.1:Q; stunnel = foreground = yes, pid =, syslog = no (no syslog daemon here: its fallback is the serial console), one service with accept/connect/cert/key, defaults otherwise; haproxy = TCP mode defaults, bind 127.0.0.1:P ssl crt CERT+KEY.pem."
+	fi
 	if [ -s "$WORK/strace.tsv" ]; then
 		echo
 		echo "Syscalls in the relay during a 1 s single-connection bulk transfer (strace -c -f, call counts):"
