@@ -10,6 +10,10 @@
  * when both are shut, or on an error or timeout. The idle timer is lazy:
  * activity only stamps a time and the timer re-arms itself for what is left.
  * Once one direction is done, the fin-timeout applies instead.
+ * On a gateway listener the targets come from the client: handshake.c runs
+ * first and sets b->targets. On a tls+ listener the target is dialled only
+ * once the client's handshake is done (and its certificate has passed the
+ * listener's `cert` rules). Both are held to handshake-timeout.
  * Memory is freed from the loop after the close, never inside the callback
  * that decided to close.
  */

@@ -77,12 +77,6 @@ handshake_free(struct bridge *b)
 	b->hs = NULL;
 }
 
-bool
-handshake_is_reading(const struct bridge *b)
-{
-	return b->hs != NULL && (b->hs->stage == HS_READING || b->hs->stage == HS_DELAY);
-}
-
 static void
 handshake_refuse(struct bridge *b, enum gw_outcome outcome, const char *reason)
 {

@@ -14,8 +14,6 @@ struct bridge;
 void handshake_start(struct bridge *, int fd);
 /* New bytes (or EOF) from the front. */
 void handshake_input(struct bridge *);
-/* Is the client still sending its request (the handshake timeout runs)? */
-bool handshake_is_reading(const struct bridge *);
 /* Milliseconds until the handshake's next deadline, or -1 when none runs. */
 long handshake_timer_ms(const struct bridge *);
 /* The timer fired: a delayed refusal is due, or the handshake took too long. */

@@ -22,7 +22,6 @@ struct pool {
 	size_t nbufs;
 	struct pipe_pair *pipes[POOL_MAX_FREE];
 	size_t npipes;
-	size_t pipes_used, bufs_used;
 };
 
 struct pool *
@@ -58,7 +57,6 @@ pool_buf_get(struct pool *pl, size_t size)
 {
 	size_t i;
 
-	pl->bufs_used++;
 	for (i = pl->nbufs; i-- > 0;) {
 		if (pl->bufs[i].size == size) {
 			char *p = pl->bufs[i].p;
@@ -73,7 +71,6 @@ pool_buf_get(struct pool *pl, size_t size)
 void
 pool_buf_put(struct pool *pl, char *p, size_t size)
 {
-	pl->bufs_used--;
 	if (pl->nbufs == POOL_MAX_FREE) {
 		free(p);
 		return;
@@ -93,7 +90,6 @@ pool_pipe_get(struct pool *pl, size_t size)
 		if (pl->pipes[i]->want == size) {
 			pp = pl->pipes[i];
 			pl->pipes[i] = pl->pipes[--pl->npipes];
-			pl->pipes_used++;
 			return pp;
 		}
 	}
@@ -107,29 +103,15 @@ pool_pipe_get(struct pool *pl, size_t size)
 		got = fcntl(pp->wr, F_GETPIPE_SZ);
 	pp->size = got > 0 ? (uint32_t)got : 65536;
 	pp->want = (uint32_t)size;
-	pl->pipes_used++;
 	return pp;
 }
 
 void
 pool_pipe_put(struct pool *pl, struct pipe_pair *pp, bool empty)
 {
-	pl->pipes_used--;
 	if (!empty || pl->npipes == POOL_MAX_FREE) {
 		pipe_close(pp);
 		return;
 	}
 	pl->pipes[pl->npipes++] = pp;
-}
-
-size_t
-pool_pipes_in_use(const struct pool *pl)
-{
-	return pl->pipes_used;
-}
-
-size_t
-pool_bufs_in_use(const struct pool *pl)
-{
-	return pl->bufs_used;
 }

@@ -32,8 +32,4 @@ struct pipe_pair *pool_pipe_get(struct pool *, size_t size);
 /* Give a pipe back; EMPTY false means it may hold data, so it is closed. */
 void pool_pipe_put(struct pool *, struct pipe_pair *, bool empty);
 
-/* Pipes and buffers alive now, for tests and stats. */
-size_t pool_pipes_in_use(const struct pool *);
-size_t pool_bufs_in_use(const struct pool *);
-
 #endif
