@@ -399,6 +399,7 @@ static const struct keyword listener_keywords[] = {
 	{ "idle-timeout", KW_DURATION, L(idle_timeout_ms), 0, 0 },
 	{ "fin-timeout", KW_DURATION, L(fin_timeout_ms), 1, 0 },
 	{ "buffer", KW_SIZE, L(buffer), CONFIG_BUFFER_MIN, CONFIG_BUFFER_MAX },
+	{ "pipe-size", KW_SIZE, L(pipe_size), CONFIG_PIPE_SIZE_MIN, CONFIG_PIPE_SIZE_MAX },
 	{ "max-connections", KW_UINT, L(max_connections), 0, 10000000 },
 	{ "splice", KW_SPLICE, L(splice), 0, 0 },
 	{ "max-connections-per-client", KW_UINT, L(max_per_client), 0, 10000000 },
@@ -534,6 +535,7 @@ lconf_new(const char *name, const char *file, unsigned line)
 	lc->idle_timeout_ms = UNSET;
 	lc->fin_timeout_ms = UNSET;
 	lc->buffer = UNSET;
+	lc->pipe_size = UNSET;
 	lc->max_connections = UNSET;
 	lc->splice = UNSET;
 	lc->handshake_timeout_ms = UNSET;
@@ -579,6 +581,7 @@ lconf_defaults(struct lconf *lc)
 	DEF(idle_timeout_ms, CONFIG_IDLE_TIMEOUT_MS);
 	DEF(fin_timeout_ms, CONFIG_FIN_TIMEOUT_MS);
 	DEF(buffer, CONFIG_BUFFER);
+	DEF(pipe_size, CONFIG_PIPE_SIZE);
 	DEF(max_connections, 0);
 	DEF(handshake_timeout_ms, CONFIG_HANDSHAKE_TIMEOUT_MS);
 	DEF(max_per_client, 0);
@@ -1332,6 +1335,7 @@ config_dump(const struct config *c, FILE *f)
 		fprintf(f, "\t");
 		dump_duration(f, "fin-timeout", lc->fin_timeout_ms);
 		fprintf(f, "\tbuffer %llu\n", (unsigned long long)lc->buffer);
+		fprintf(f, "\tpipe-size %llu\n", (unsigned long long)lc->pipe_size);
 		fprintf(f, "\tmax-connections %llu\n", (unsigned long long)lc->max_connections);
 		fprintf(f, "\tsplice %s\n", splices[lc->splice]);
 		if (lc->max_per_client > 0)

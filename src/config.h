@@ -44,6 +44,7 @@ struct lconf {
 	uint64_t idle_timeout_ms;	/* 0: none */
 	uint64_t fin_timeout_ms;
 	uint64_t buffer;		/* per-direction high-water mark, bytes */
+	uint64_t pipe_size;		/* splice pipes, bytes */
 	uint64_t max_connections;	/* 0: only the global limit */
 	uint64_t max_per_client;	/* 0: no limit per client address (or uid) */
 	uint64_t splice;		/* enum config_splice */
@@ -85,6 +86,9 @@ struct config {
 #define CONFIG_BUFFER			(128 * 1024)
 #define CONFIG_BUFFER_MIN		4096
 #define CONFIG_BUFFER_MAX		(64 * 1024 * 1024)
+#define CONFIG_PIPE_SIZE		(1024 * 1024)
+#define CONFIG_PIPE_SIZE_MIN		(64 * 1024)
+#define CONFIG_PIPE_SIZE_MAX		(16 * 1024 * 1024)
 #define CONFIG_INCLUDE_DEPTH		8
 #define CONFIG_MAX_FILE_SIZE		(4 * 1024 * 1024)
 

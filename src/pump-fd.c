@@ -10,7 +10,8 @@
  * A direction (source half -> the other) holds at most `buffer` bytes in
  * flight: in a buffer from the worker's pool (copy: one read lands in the
  * buffer that is written out) or in a pipe from the pool (splice: the bytes
- * never enter user space). Both are taken when data arrives and given back
+ * never enter user space; the pipe holds up to `pipe-size`, 1 MiB unless
+ * configured, since larger pipes mean fewer calls per byte). Both are taken when data arrives and given back
  * as soon as the direction drains, so an idle bridge holds neither. Reading
  * stops while the direction is full, which is the backpressure: the slow
  * side's socket buffer fills and its sender blocks.
@@ -19,8 +20,8 @@
  * a direction to splice once a read fills the whole buffer (bulk data);
  * exchanges of small messages never leave the copy path. Any splice error
  * other than the peer's own (reset, broken pipe) moves that direction back
- * to copying for good, after reading what the pipe holds into the buffer:
- * no byte is lost.
+ * to copying for good; what the pipe holds goes out first, through the
+ * buffer: no byte is lost.
  */
 #include "bridge.h"
 #include "common.h"
@@ -63,12 +64,15 @@ fd_err_is_peer(int err)
 	    err == EHOSTUNREACH || err == ENETUNREACH || err == ECONNABORTED;
 }
 
-/* splice failed on SRC's direction: copy from now on, pipe contents first. */
-static int
+/*
+ * splice failed on SRC's direction: copy from now on. What the pipe holds
+ * is older than anything else of this direction; fd_read moves it through
+ * the buffer, a buffer at a time, before reading the socket again.
+ */
+static void
 fd_splice_fallback(struct bridge *b, struct half *src, int err)
 {
 	static _Thread_local struct log_ratelimit rl;
-	struct pool *pl = worker_pool(b->w);
 	unsigned long suppressed;
 
 	if (log_ratelimit_ok(&rl, 1000, &suppressed))
@@ -77,27 +81,25 @@ fd_splice_fallback(struct bridge *b, struct half *src, int err)
 		    bridge_label(b, src), strerror(err), suppressed);
 	src->splice = false;
 	src->splice_failed = true;
-	if (src->pipe == NULL)
-		return 0;
-	if (src->in_pipe > 0) {
-		if (src->buf == NULL) {
-			src->buf = pool_buf_get(pl, b->conf->buffer);
-			src->buf_off = src->buf_len = 0;
-		}
-		while (src->in_pipe > 0) {
-			ssize_t n = read(src->pipe->rd, src->buf + src->buf_len, src->in_pipe);
+}
 
-			if (n <= 0) {
-				bridge_close(b, "splice-fallback-failed");
-				return -1;
-			}
-			src->buf_len += (uint32_t)n;
-			src->in_pipe -= (uint32_t)n;
-		}
+/* After a fallback: move what the pipe still holds into the buffer. */
+static enum step
+fd_drain_pipe(struct bridge *b, struct half *src, uint32_t room)
+{
+	uint32_t want = room < src->in_pipe ? room : src->in_pipe;
+	ssize_t n;
+
+	if (want == 0)
+		return STEP_IDLE;
+	n = read(src->pipe->rd, src->buf + src->buf_off + src->buf_len, want);
+	if (n <= 0) {
+		bridge_close(b, "splice-fallback-failed");
+		return STEP_CLOSED;
 	}
-	pool_pipe_put(pl, src->pipe, true);
-	src->pipe = NULL;
-	return 0;
+	src->buf_len += (uint32_t)n;
+	src->in_pipe -= (uint32_t)n;
+	return STEP_PROGRESS;
 }
 
 /* Write what SRC's direction holds to DST. */
@@ -107,7 +109,7 @@ fd_write(struct bridge *b, struct half *src, struct half *dst)
 	bool progress = false;
 	ssize_t n;
 
-	if (src->in_pipe > 0) {
+	if (src->in_pipe > 0 && !src->splice_failed) {
 		n = splice(src->pipe->rd, NULL, dst->fd, NULL, src->in_pipe,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
@@ -119,8 +121,10 @@ fd_write(struct bridge *b, struct half *src, struct half *dst)
 		} else if (n < 0 && fd_err_is_peer(errno)) {
 			fd_fail(b, dst, errno, true);
 			return STEP_CLOSED;
-		} else if (fd_splice_fallback(b, src, errno) != 0)
-			return STEP_CLOSED;
+		} else {
+			fd_splice_fallback(b, src, errno);
+			progress = true;	/* fd_read drains the pipe through the buffer */
+		}
 	}
 	if (src->buf_len > 0) {
 		n = send(dst->fd, src->buf + src->buf_off, src->buf_len, MSG_NOSIGNAL);
@@ -149,11 +153,12 @@ fd_read(struct bridge *b, struct half *src)
 	ssize_t n;
 
 	if (src->splice && src->buf_len == 0 && !(src == &b->front && b->hs != NULL)) {
-		if (src->pipe == NULL && (src->pipe = pool_pipe_get(pl, cap)) == NULL) {
+		if (src->pipe == NULL &&
+		    (src->pipe = pool_pipe_get(pl, b->conf->pipe_size)) == NULL) {
 			src->splice = false;	/* no pipe now (fd limit): copy this time */
 			return STEP_PROGRESS;
 		}
-		room = (src->pipe->size < cap ? src->pipe->size : cap) - src->in_pipe;
+		room = src->pipe->size - src->in_pipe;
 		if (room == 0)
 			return STEP_IDLE;
 		n = splice(src->fd, NULL, src->pipe->wr, NULL, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -176,15 +181,16 @@ fd_read(struct bridge *b, struct half *src)
 			fd_fail(b, src, errno, false);
 			return STEP_CLOSED;
 		}
-		return fd_splice_fallback(b, src, errno) != 0 ? STEP_CLOSED : STEP_PROGRESS;
+		fd_splice_fallback(b, src, errno);
+		return STEP_PROGRESS;
 	}
-	if (src->in_pipe > 0)
-		return STEP_IDLE;	/* a pipe to drain first (after a fallback) */
 	if (src->buf == NULL) {
 		src->buf = pool_buf_get(pl, cap);
 		src->buf_off = src->buf_len = 0;
 	}
 	room = cap - src->buf_off - src->buf_len;
+	if (src->in_pipe > 0)
+		return fd_drain_pipe(b, src, room);	/* what the pipe held comes first */
 	if (room == 0)
 		return STEP_IDLE;
 	n = recv(src->fd, src->buf + src->buf_off + src->buf_len, room, 0);
