@@ -4,13 +4,16 @@
 # See bench/README.md.
 #
 #   bench/run.sh [--mptnd PATH] [--repeat N] [--quick] [--strace] [--only LIST]
-#                [--tls | --no-tls] [--keep]
+#                [--tls | --no-tls] [--concurrency] [--keep]
 #
 # Every metric is measured for "direct" (client straight to the sink) and
 # then for the relay, back to back, in each repeat; ratios are relay/direct
 # per repeat, and the table shows medians over the repeats.  TLS rows: the
 # client speaks TLS to the relay, which forwards plain TCP to the sink; their
 # baseline is the same plain direct run (there is no direct TLS server).
+# The concurrency table: bulk MiB/s at 1, 16, 256 and 1,000 connections for
+# direct, mptnd, HAProxy and nginx, each relay run paired with a direct run
+# at the same concurrency just before it.
 # Only loopback addresses are used.  Every process this script starts is
 # stopped by its own pid / process group (never by name).
 set -u
@@ -26,6 +29,9 @@ KEEP=0
 ONLY=""
 TLS_ROWS_ALL="mptnd-tls stunnel-tls haproxy-tls"
 TLS_OPT=""         # "", only (--tls) or no (--no-tls)
+CONC_OPT=0         # --concurrency given
+CONC_LEVELS="1 16 256 1000"
+CONC_RELAYS="mptnd-tcp haproxy-tcp nginx-tcp"
 CMDLINE="bench/run.sh${*:+ $*}"
 
 usage() {
@@ -38,12 +44,15 @@ Options:
   --strace       also run a short bulk transfer per relay under strace -c
                  and report its syscall mix (splice or read/write)
   --only LIST    comma-separated rows to run, e.g. mptnd-tcp,haproxy-tcp
-                 (rows: mptnd-tcp mptnd-unix haproxy-tcp haproxy-splice
-                  haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix
-                  mptnd-tls stunnel-tls haproxy-tls)
+                 (rows: mptnd-tcp mptnd-splice mptnd-copy mptnd-unix
+                  haproxy-tcp haproxy-splice haproxy-unix nginx-tcp
+                  nginx-unix socat-tcp socat-unix mptnd-tls stunnel-tls
+                  haproxy-tls; "concurrency" = the concurrency table)
   --tls          run the TLS rows (mptnd-tls stunnel-tls haproxy-tls) only,
                  or add them to an --only list
   --no-tls       leave the TLS rows out (a full run includes them)
+  --concurrency  run the concurrency table (bulk MiB/s at 1, 16, 256, 1000
+                 connections) only, or add it to an --only list
   --keep         keep the work directory (logs, raw results)
 EOF
 }
@@ -61,20 +70,25 @@ while [ $# -gt 0 ]; do
 	--only=*) ONLY=${1#*=}; shift ;;
 	--tls) TLS_OPT=only; shift ;;
 	--no-tls) TLS_OPT=no; shift ;;
+	--concurrency) CONC_OPT=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
 done
 case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a positive integer" >&2; exit 2 ;; esac
 [ "$TLS_OPT" = only ] && ONLY="${ONLY:+$ONLY,}${TLS_ROWS_ALL// /,}"
+[ "$CONC_OPT" = 1 ] && ONLY="${ONLY:+$ONLY,}concurrency"
+# Will the concurrency table run?  (a full run has it)
+WANT_CONC=0
+case ",$ONLY," in ,,|*,concurrency,*) WANT_CONC=1 ;; esac
 # Will TLS rows run?  (decides what to install and whether to make a cert)
 WANT_TLS=1
 [ "$TLS_OPT" = no ] && WANT_TLS=0
 case ",$ONLY," in ,,|*-tls,*) ;; *) WANT_TLS=0 ;; esac
 
-# Test sizes.  A full run (9 plain + 3 TLS rows, --repeat 3) takes about
-# 11 minutes on 2 cores.
-BULK_SECS=2        # per bulk run (1 and 4 connections)
+# Test sizes.  A full run (11 plain + 3 TLS rows and the concurrency table,
+# --repeat 3) takes about 17 minutes on 2 cores.
+BULK_SECS=2        # per bulk run (1 and 4 connections; concurrency table)
 PP_COUNT=20000     # 64-byte round trips
 CPS_SECS=1.5       # per connections-per-second run
 IDLE_N=2000        # idle connections held through the relay
@@ -342,6 +356,9 @@ start_relay() {
 		*) listen_uri=tcp://127.0.0.1:$RELAY_PORT ;;
 		esac
 		RELAY_CMD="$MPTND_RUN --listen $listen_uri --target tcp://127.0.0.1:$SINK_PORT"
+		# the two relay paths forced (mptnd-tcp: the default, --splice auto)
+		[ "$row" = mptnd-splice ] && RELAY_CMD="$RELAY_CMD --splice on"
+		[ "$row" = mptnd-copy ] && RELAY_CMD="$RELAY_CMD --splice off"
 		;;
 	haproxy-*)
 		have_haproxy || return 1
@@ -617,6 +634,32 @@ run_tls_row() { # $1 row, $2 repeat index
 	return 0
 }
 
+# Concurrency table: bulk at each of CONC_LEVELS connections, direct and
+# then through the relay, back to back.
+run_conc() { # $1 relay row, $2 repeat index
+	local row=$1 rep=$2 out d r c
+	local t0=$SECONDS
+	start_relay "$row" || return 1
+	log "[$rep/$REPEAT] concurrency, $row: $RELAY_CMD"
+	for c in $CONC_LEVELS; do
+		out=$(lgrun bulk "$SINK" "$c" "$BULK_SECS")
+		d=$(kv "$out" mibps); rec "$row" "$rep" d_conc$c "$d"
+		out=$(lgrun bulk "$RELAY_ADDR" "$c" "$BULK_SECS")
+		r=$(kv "$out" mibps); rec "$row" "$rep" r_conc$c "$r"
+		[ "$(kv "$out" drained)" = 0 ] && note "$row bulk $c (concurrency): EOF never came back through the relay; MiB/s from send time"
+		log "    bulk ${c}c: direct $d MiB/s, relay $r MiB/s ($(kv "$out" secs) s to drain)"
+	done
+	if ! kill -0 "$RELAY_PID" 2>/dev/null; then
+		note "$row: the relay exited during the concurrency runs of repeat $rep (log: $row.log, kept with --keep)"
+		tail -5 "$WORK/$row.log" >&2
+		wait "$RELAY_PID" 2>/dev/null; RELAY_PID=""
+		return 1
+	fi
+	stop_proc "$RELAY_PID"; RELAY_PID=""
+	log "    ($((SECONDS - t0)) s)"
+	return 0
+}
+
 # Short bulk transfer under strace -c: which syscalls move the bytes?
 strace_row() {
 	local row=$1
@@ -641,10 +684,11 @@ strace_row() {
 }
 
 # ------------------------------------------------------------------ run
-ROWS_ALL="mptnd-tcp mptnd-unix haproxy-tcp haproxy-splice haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix $TLS_ROWS_ALL"
+ROWS_ALL="mptnd-tcp mptnd-splice mptnd-copy mptnd-unix haproxy-tcp haproxy-splice haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix $TLS_ROWS_ALL"
 ROWS=""
 for r in $ROWS_ALL; do
 	if [ -n "$ONLY" ]; then case ",$ONLY," in *",$r,"*) ;; *) continue ;; esac; fi
+	[ "$r" = concurrency ] && continue
 	if is_tls_row "$r"; then
 		[ "$TLS_OPT" = no ] && continue
 		have_tls || { log "run.sh: no TLS client in loadgen or no certificate: skipping $r"; continue; }
@@ -662,7 +706,18 @@ PLAIN_ROWS=""; TLS_ROWS=""
 for r in $ROWS; do
 	if is_tls_row "$r"; then TLS_ROWS="$TLS_ROWS $r"; else PLAIN_ROWS="$PLAIN_ROWS $r"; fi
 done
-[ -n "$ROWS" ] || { log "run.sh: nothing to run"; exit 1; }
+CONC_ROWS=""
+if [ "$WANT_CONC" = 1 ]; then
+	for r in $CONC_RELAYS; do
+		case "$r" in
+		mptnd-*) have_mptnd || { log "run.sh: $MPTND not found: no mptnd in the concurrency table"; continue; } ;;
+		haproxy-*) have_haproxy || { log "run.sh: haproxy not installed: no haproxy in the concurrency table"; continue; } ;;
+		nginx-*) have_nginx || { log "run.sh: nginx with the stream module not installed: no nginx in the concurrency table"; continue; } ;;
+		esac
+		CONC_ROWS="$CONC_ROWS $r"
+	done
+fi
+[ -n "$ROWS$CONC_ROWS" ] || { log "run.sh: nothing to run"; exit 1; }
 
 "$LG" server "$SINK" >"$WORK/sink.log" 2>&1 &
 SINK_PID=$!
@@ -693,7 +748,7 @@ case "$LOAD_START" in
 *) log "run.sh: warning: load average is $LOAD_START; other work on the machine will skew the numbers" ;;
 esac
 T_START=$SECONDS
-log "run.sh: rows:$ROWS; repeat $REPEAT; work dir $WORK"
+log "run.sh: rows:$ROWS${CONC_ROWS:+; concurrency table:$CONC_ROWS}; repeat $REPEAT; work dir $WORK"
 for rep in $(seq 1 "$REPEAT"); do
 	for row in $ROWS; do
 		if is_tls_row "$row"; then
@@ -701,6 +756,9 @@ for rep in $(seq 1 "$REPEAT"); do
 		else
 			run_row "$row" "$rep" || note "$row failed in repeat $rep"
 		fi
+	done
+	for row in $CONC_ROWS; do
+		run_conc "$row" "$rep" || note "$row (concurrency) failed in repeat $rep"
 	done
 done
 if [ "$STRACE" = 1 ]; then
@@ -791,7 +849,9 @@ report() {
 			row = rr[i]
 			name = row; path = row
 			sub(/-.*/, "", name); sub(/^[^-]*-/, "", path)
-			if (path == "splice") { name = "haproxy splice"; path = "tcp" }
+			if (row == "haproxy-splice") { name = "haproxy splice"; path = "tcp" }
+			if (row == "mptnd-splice") { name = "mptnd --splice on"; path = "tcp" }
+			if (row == "mptnd-copy") { name = "mptnd --splice off"; path = "tcp" }
 			path = (path == "unix") ? "unix→tcp" : "tcp→tcp"
 			if (median(row SUBSEP "r_bulk1") == "" && median(row SUBSEP "r_p50") == "") {
 				printf "| %s | %s | failed | | | | | | | | |\n", name, path; continue
@@ -805,7 +865,32 @@ report() {
 	echo
 	echo "Cells are medians over the repeats; (N×) is the median of relay/direct, each relay run paired with a direct run just before it (higher is better for MiB/s and conn/s, lower for RTT). Direct row: median of all direct runs."
 	echo "CPU: utime+stime of the relay and all its processes/threads (from /proc) over its two bulk runs, per GiB moved. RSS/PSS: summed over the relay's processes, (holding $IDLE_N − before)/$IDLE_N; PSS splits shared pages between socat's forked children, so it is the fairer number for socat."
-	echo "Rows: haproxy = TCP mode defaults; haproxy splice = option splice-request + splice-response; nginx = stream proxy, proxy_half_close on; socat = TCP-LISTEN:P,fork,reuseaddr TCP:127.0.0.1:Q (UNIX-LISTEN:path,fork for unix)."
+	echo "Rows: mptnd = default (--splice auto: starts on the copy path, moves a busy connection to splice); mptnd --splice on / off = only splice / only copying through user space; haproxy = TCP mode defaults; haproxy splice = option splice-request + splice-response; nginx = stream proxy, proxy_half_close on; socat = TCP-LISTEN:P,fork,reuseaddr TCP:127.0.0.1:Q (UNIX-LISTEN:path,fork for unix)."
+	fi
+	if [ -n "$CONC_ROWS" ]; then
+		echo
+		echo "### bulk MiB/s by concurrency (tcp→tcp)"
+		echo
+		awk -F'\t' -v rows="$CONC_ROWS" -v levels="$CONC_LEVELS" "$AWK_LIB"'
+		END {
+			ratios()
+			nl = split(levels, lv, " ")
+			h = "| relay |"; sep = "|---|"; dr = "| direct |"
+			for (j = 1; j <= nl; j++) {
+				h = h " " lv[j] (lv[j] == 1 ? " conn" : " conns") " MiB/s |"; sep = sep "---|"
+				dr = dr " " fmt(median("direct" SUBSEP "conc" lv[j])) " |"
+			}
+			print h; print sep; print dr
+			n = split(rows, rr, " ")
+			for (i = 1; i <= n; i++) {
+				row = rr[i]; name = row; sub(/-.*/, "", name)
+				line = "| " name " |"
+				for (j = 1; j <= nl; j++) line = line " " cell(row, "conc" lv[j]) " |"
+				print line
+			}
+		}' "$RES"
+		echo
+		echo "loadgen bulk with N connections for ${BULK_SECS}s each (aggregate MiB/s of bytes that reached the sink, the clock stopped at the last EOF coming back); (N×) is the median of relay/direct, each relay run paired with a direct run at the same N just before it. Relays as in the rows above (mptnd default = --splice auto; haproxy TCP mode defaults; nginx stream)."
 	fi
 	if [ -n "$TLS_ROWS" ]; then
 		local info="" row

@@ -140,6 +140,10 @@ _cleanup() {
     exit "$rc"
 }
 trap _cleanup EXIT
+# A command that fails outside any check ends the test under set -e with no
+# FAIL line of its own: name it, so a flaky step can be found from the log.
+set -E
+trap '_rc=$?; printf "%s: unexpected failure (status %s) of: %s (line %s)\n" "$TEST_NAME" "$_rc" "$BASH_COMMAND" "$LINENO" >&2' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
