@@ -32,26 +32,17 @@ put(struct gw_out *out, const uint8_t *p, int n)
 	}
 }
 
+/* A refusal (or any reply without a bound address) in VERSION's format. */
 static void
-v5_reply(struct gw_out *out, uint8_t rep)
+refuse(struct gw_out *out, int version, uint8_t rep)
 {
 	uint8_t buf[SOCKS5_REPLY_MAX];
 	struct socks_addr zero;
 
 	memset(&zero, 0, sizeof zero);
 	zero.atyp = SOCKS_ATYP_IPV4;
-	put(out, buf, socks_wire_encode_v5_reply(buf, sizeof buf, rep, &zero));
-}
-
-static void
-v4_reply(struct gw_out *out, uint8_t rep)
-{
-	uint8_t buf[SOCKS4_REPLY_LEN];
-	struct socks_addr zero;
-
-	memset(&zero, 0, sizeof zero);
-	zero.atyp = SOCKS_ATYP_IPV4;
-	put(out, buf, socks_wire_encode_v4_reply(buf, sizeof buf, rep, &zero));
+	put(out, buf, version == 4 ? socks_wire_encode_v4_reply(buf, sizeof buf, rep, &zero) :
+	    socks_wire_encode_v5_reply(buf, sizeof buf, rep, &zero));
 }
 
 /* Fill REQ from a decoded destination. */
@@ -80,14 +71,14 @@ socks_v4(struct socks_session *s, const uint8_t *in, size_t len, size_t *used,
 	case MPTN_MORE:
 		return GW_STEP_MORE;
 	case MPTN_FAIL:
-		v4_reply(out, rep);
+		refuse(out, 4, rep);
 		return GW_STEP_REJECT;
 	case MPTN_DONE:
 		break;
 	}
 	*used += n;
 	if (r.cmd != SOCKS4_CMD_CONNECT && r.cmd != SOCKS4_CMD_BIND) {
-		v4_reply(out, SOCKS4_REP_REJECTED);
+		refuse(out, 4, SOCKS4_REP_REJECTED);
 		return GW_STEP_REJECT;
 	}
 	s->v4a = r.is_4a;
@@ -121,7 +112,7 @@ socks_feed(void *session, const struct gw_env *env, const uint8_t *in, size_t le
 			if (s->version == 4) {
 				if (env->users != NULL) {
 					/* SOCKS 4 has no passwords: with auth configured, refuse it */
-					v4_reply(out, SOCKS4_REP_REJECTED);
+					refuse(out, 4, SOCKS4_REP_REJECTED);
 					return GW_STEP_REJECT;
 				}
 				return socks_v4(s, p, left, used, out, req);
@@ -185,7 +176,7 @@ socks_feed(void *session, const struct gw_env *env, const uint8_t *in, size_t le
 			case MPTN_MORE:
 				return GW_STEP_MORE;
 			case MPTN_FAIL:
-				v5_reply(out, rep);
+				refuse(out, 5, rep);
 				return GW_STEP_REJECT;
 			case MPTN_DONE:
 				break;
@@ -200,7 +191,7 @@ socks_feed(void *session, const struct gw_env *env, const uint8_t *in, size_t le
 				return GW_STEP_BIND;
 			if (r.cmd == SOCKS5_CMD_UDP_ASSOCIATE)
 				return GW_STEP_UDP;
-			v5_reply(out, SOCKS5_REP_CMD_NOT_SUPPORTED);
+			refuse(out, 5, SOCKS5_REP_CMD_NOT_SUPPORTED);
 			return GW_STEP_REJECT;
 		}
 		case SOCKS_WAIT:

@@ -188,6 +188,22 @@ resolve_req_done(struct resolve_req *req)
 		free(req);
 }
 
+/*
+ * The query call returned: an answer given at once has been delivered (the
+ * caller gets NULL); otherwise the request is pending and the timer armed.
+ */
+static struct resolve_req *
+resolve_req_started(struct resolver *r, struct resolve_req *req)
+{
+	req->in_lookup = false;
+	if (req->answered) {
+		free(req);
+		return NULL;
+	}
+	resolver_rearm(r);
+	return req;
+}
+
 static void
 resolver_answer(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 {
@@ -241,13 +257,7 @@ resolver_lookup(struct resolver *r, const char *host, unsigned port, resolve_cb 
 	snprintf(service, sizeof service, "%u", port);
 	req->in_lookup = true;
 	ares_getaddrinfo(r->channel, host, service, &hints, resolver_answer, req);
-	req->in_lookup = false;
-	if (req->answered) {
-		free(req);
-		return NULL;
-	}
-	resolver_rearm(r);
-	return req;
+	return resolve_req_started(r, req);
 }
 
 void
@@ -359,11 +369,5 @@ resolver_lookup_srv(struct resolver *r, const char *name, resolve_srv_cb cb, voi
 	req->arg = arg;
 	req->in_lookup = true;
 	ares_query(r->channel, name, 1 /* C_IN */, 33 /* T_SRV */, resolver_srv_answer, req);
-	req->in_lookup = false;
-	if (req->answered) {
-		free(req);
-		return NULL;
-	}
-	resolver_rearm(r);
-	return req;
+	return resolve_req_started(r, req);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <errno.h>
 
 struct sctp_assoc;
 
@@ -63,5 +64,25 @@ struct sctp_assoc_ops {
 	/* "sctp://IP:PORT" of the peer, for logs. */
 	const char *(*name)(struct sctp_assoc *);
 };
+
+/*
+ * What a backend's send returns, from the stack's own result: 0 when the
+ * whole message was taken; -1 with EAGAIN (full) or EMSGSIZE (taken in part,
+ * which a message transport must not do) otherwise. errno is the stack's.
+ */
+static inline int
+sctp_send_result(ssize_t n, size_t len)
+{
+	if (n < 0) {
+		if (errno == EWOULDBLOCK)
+			errno = EAGAIN;
+		return -1;
+	}
+	if ((size_t)n != len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
 
 #endif

@@ -445,16 +445,7 @@ k_send(struct sctp_assoc *a, const struct sctp_msginfo *info, const void *buf, s
 	cm->cmsg_len = CMSG_LEN(sizeof si);
 	memcpy(CMSG_DATA(cm), &si, sizeof si);
 	n = sendmsg(a->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n < 0) {
-		if (errno == EWOULDBLOCK)
-			errno = EAGAIN;
-		return -1;
-	}
-	if ((size_t)n != len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
+	return sctp_send_result(n, len);
 }
 
 static enum sctp_assoc_state

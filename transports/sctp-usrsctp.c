@@ -956,16 +956,7 @@ us_send(struct sctp_assoc *a, const struct sctp_msginfo *info, const void *buf, 
 	si.snd_sid = info->sid;
 	si.snd_ppid = htonl(info->ppid);
 	n = usrsctp_sendv(a->so, buf, len, NULL, 0, &si, sizeof si, SCTP_SENDV_SNDINFO, 0);
-	if (n < 0) {
-		if (errno == EWOULDBLOCK)
-			errno = EAGAIN;
-		return -1;
-	}
-	if ((size_t)n != len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
+	return sctp_send_result(n, len);
 }
 
 static enum sctp_assoc_state
