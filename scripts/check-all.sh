@@ -35,7 +35,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 asan_build() {
 	cd _build/asan && ../../configure -q CC=clang --enable-sanitizers --enable-fuzzing &&
-		make -j2 >/dev/null && MATRIX_BYTES=$((16 * 1024 * 1024)) make -j2 -k check
+		make -j2 >/dev/null &&
+		MATRIX_BYTES=$((16 * 1024 * 1024)) MPTND_TIME_SCALE=3 make -j2 -k check
 }
 run "clang + ASan/UBSan build + make check" asan_build
 

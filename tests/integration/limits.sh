@@ -74,16 +74,18 @@ mptnd_alive || fail "mptnd died at the fd limit"
 
 # Right after the kill mptnd may still be at its limit (closing the flood's
 # bridges, accepting their dead backlog): an attempt may be refused or reset
-# then; one must be served within 1 s.
+# then; one must be served within 1 s (RELIABILITY R4). A sanitizer build
+# runs 2-3x slower: CI sets MPTND_TIME_SCALE=3 for it, and the bound scales.
+limit=$(awk "BEGIN { printf \"%.1f\", 1.0 * ${MPTND_TIME_SCALE:-1} }")
 t0=$(now_s)
 peer_stop flood
 tries=0; ok=
-while fcmp "$(fsub "$(now_s)" "$t0") < 1.0"; do
+while fcmp "$(fsub "$(now_s)" "$t0") < $limit"; do
     tries=$((tries + 1))
     if run_client post tcp:127.0.0.1:$P2 many 1 --timeout 1; then ok=1; break; fi
     sleep 0.02
 done
 dt=$(fsub "$(now_s)" "$t0")
-[ -n "$ok" ] || fail "no connection served within 1 s after the flood closed ($tries tries, last: $(peer_out post))"
+[ -n "$ok" ] || fail "no connection served within $limit s after the flood closed ($tries tries, last: $(peer_out post))"
 log "after the flood closed, a new connection was echoed ${dt} s later (attempt $tries)"
 pass
