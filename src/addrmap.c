@@ -108,6 +108,13 @@ addrmap_rule_parse(const char *pattern, const char *tmpl, struct addrmap_rule *r
 		addrmap_rule_clear(r);
 		return -1;
 	}
+	if (!(ta->tp->flags & TRANSPORT_BYTE_STREAM)) {
+		xasprintf(cause, "map: template '%s': a gateway relays byte streams; %s keeps "
+		    "messages", tmpl, ta->tp->name);
+		taddr_free(ta);
+		addrmap_rule_clear(r);
+		return -1;
+	}
 	taddr_free(ta);
 	return 0;
 }

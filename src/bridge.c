@@ -301,16 +301,25 @@ bridge_rules_need_cert(const struct lconf *conf)
 	return false;
 }
 
-/* pump-fd when every address is a plain kernel stream socket, else pump-bev. */
+static bool
+bridge_fd_pumpable(const struct taddr *ta)
+{
+	return taddr_is_kernel_stream(ta) || taddr_is_kernel_messages(ta);
+}
+
+/*
+ * pump-fd when every address is a plain kernel socket, else pump-bev (the
+ * configuration never mixes message sockets with pump-bev's layers).
+ */
 static const struct pump *
 bridge_choose_pump(const struct lconf *conf, const struct taddr *listen)
 {
 	size_t i;
 
-	if (!taddr_is_kernel_stream(listen))
+	if (!bridge_fd_pumpable(listen))
 		return &pump_bev;
 	for (i = 0; i < conf->ntarget; i++) {
-		if (!taddr_is_kernel_stream(conf->target[i]))
+		if (!bridge_fd_pumpable(conf->target[i]))
 			return &pump_bev;
 	}
 	for (i = 0; i < conf->nmaps; i++) {
@@ -333,6 +342,9 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	b->pump = bridge_choose_pump(conf, listen);
 	b->targets = conf->target;
 	b->ntargets = conf->ntarget;
+	b->messages = taddr_is_kernel_messages(listen);
+	for (size_t i = 0; i < conf->ntarget; i++)
+		b->messages |= taddr_is_kernel_messages(conf->target[i]);
 	b->started_ms = b->active_ms = clock_ms();
 	b->front.bridge = b;
 	b->back.bridge = b;

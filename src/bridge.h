@@ -1,8 +1,9 @@
 /*
  * bridge.h - one relayed connection: the accepted half (front) and the
  * dialled half (back). The bridge owns both halves and their lifecycle;
- * a pump (pump-fd.c for plain kernel sockets, pump-bev.c for TLS and other
- * layered halves) is the only code that moves bytes between them.
+ * a pump (pump-fd.c for plain kernel sockets, stream or message, pump-bev.c
+ * for TLS and other layered halves) is the only code that moves bytes
+ * between them.
  */
 #ifndef MPTN_BRIDGE_H
 #define MPTN_BRIDGE_H
@@ -50,6 +51,8 @@ struct half {
 	uint32_t buf_off, buf_len;
 	struct pipe_pair *pipe;
 	uint32_t in_pipe;
+	bool msg;			/* a message socket: one recv or send per message */
+	uint8_t framing;		/* enum msg_framing, toward a byte-stream peer */
 };
 
 enum bridge_splice { BRIDGE_SPLICE_OFF, BRIDGE_SPLICE_ON, BRIDGE_SPLICE_AUTO };
@@ -77,6 +80,7 @@ struct bridge {
 	struct clientkey client;	/* counted for max-connections-per-client */
 	struct event timer;		/* idle/fin timeout, then the deferred free */
 	uint64_t started_ms, active_ms;
+	bool messages;			/* an address keeps message boundaries: never splice */
 	bool closed;
 };
 

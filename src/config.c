@@ -671,6 +671,40 @@ lconf_has_tls_listen(const struct lconf *lc)
 	return false;
 }
 
+/*
+ * Message sockets (unix-seqpacket) are relayed by the kernel-socket pump
+ * only: not with a tls+ or module address, not behind a gateway.
+ */
+static int
+lconf_check_messages(const struct lconf *lc, char **cause)
+{
+	const struct taddr *msg = NULL, *other = NULL;
+	size_t i, n = lc->nlisten + lc->ntarget;
+
+	for (i = 0; i < n; i++) {
+		const struct taddr *ta = i < lc->nlisten ? lc->listen[i] : lc->target[i - lc->nlisten];
+
+		if (taddr_is_kernel_messages(ta))
+			msg = ta;
+		else if (!taddr_is_kernel_stream(ta))
+			other = ta;
+	}
+	if (msg == NULL)
+		return 0;
+	if (lc->gateway != NULL) {
+		xasprintf(cause, "listener '%s': a gateway speaks a byte stream; %s keeps messages",
+		    lc->name, msg->label);
+		return -1;
+	}
+	if (other != NULL) {
+		xasprintf(cause, "listener '%s': %s keeps messages and can be bridged only with "
+		    "kernel sockets (tcp, mptcp, unix, unix-seqpacket), not with %s", lc->name,
+		    msg->label, other->label);
+		return -1;
+	}
+	return 0;
+}
+
 /* A listener is a relay (targets) or a gateway (no targets), and never an open proxy. */
 static int
 lconf_check(const struct lconf *lc, char **cause)
@@ -681,6 +715,8 @@ lconf_check(const struct lconf *lc, char **cause)
 		xasprintf(cause, "listener '%s' has no listen address", lc->name);
 		return -1;
 	}
+	if (lconf_check_messages(lc, cause) != 0)
+		return -1;
 	if (lc->gateway == NULL) {
 		if (lc->ntarget == 0) {
 			xasprintf(cause, "listener '%s' has no target", lc->name);

@@ -41,6 +41,7 @@ struct dial {
 	dial_cb cb;
 	void *arg;
 	int protocol;
+	int type;
 	struct resolve_req *req;
 	struct dial_cand *c;		/* as many as there are addresses, at most 16 */
 	size_t ncand, next;		/* attempt i is on c[i]; next == attempts started */
@@ -276,7 +277,7 @@ dial_try_next(struct dial *d)
 		struct dial_attempt *a = &c->att;
 		int fd;
 
-		fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, d->protocol);
+		fd = socket(ss->ss_family, d->type | SOCK_NONBLOCK | SOCK_CLOEXEC, d->protocol);
 		if (fd < 0) {
 			snprintf(d->error, sizeof d->error, "socket: %s", strerror(errno));
 			d->last_err = errno;
@@ -374,6 +375,7 @@ dial_start(struct worker *w, const struct dial_spec *spec, uint64_t timeout_ms, 
 	d->cb = cb;
 	d->arg = arg;
 	d->protocol = spec->protocol;
+	d->type = spec->type != 0 ? spec->type : SOCK_STREAM;
 	d->result_fd = -1;
 	evtimer_assign(&d->stagger, base, dial_stagger_cb, d);
 	evtimer_assign(&d->deadline, base, dial_deadline_cb, d);

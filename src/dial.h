@@ -22,6 +22,7 @@ struct dial_spec {
 	const struct sockaddr_storage *addr;	/* used when host is NULL */
 	socklen_t addrlen;
 	int protocol;				/* 0, or IPPROTO_MPTCP */
+	int type;				/* 0 (SOCK_STREAM), or SOCK_SEQPACKET */
 	const char *srv_name;			/* dial the DNS SRV answers of this name instead */
 };
 

@@ -71,7 +71,8 @@ usage(FILE *f)
 	    "      --splice MODE   on, off or auto: zero-copy relaying for every listener\n"
 	    "With neither -f nor --listen, mptnd runs its embedded default configuration\n"
 	    "(see mptnd(8), DEFAULT CONFIGURATION).\n"
-	    "URIs: tcp://HOST:PORT  tcp://[::1]:PORT  mptcp://HOST:PORT  unix:/PATH  unix-abstract:NAME\n");
+	    "URIs: tcp://HOST:PORT  tcp://[::1]:PORT  mptcp://HOST:PORT  unix:/PATH  unix-abstract:NAME\n"
+	    "      unix-seqpacket:/PATH[?framing=length]  srv:NAME  tls+URI  (mptnd.conf(5))\n");
 }
 
 static void

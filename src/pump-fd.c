@@ -22,6 +22,16 @@
  * other than the peer's own (reset, broken pipe) moves that direction back
  * to copying for good; what the pipe holds goes out first, through the
  * buffer: no byte is lost.
+ *
+ * Message sockets (unix-seqpacket) never splice. A message is read only
+ * into an empty buffer that can hold it (so a recv never truncates one;
+ * one over `buffer` ends the bridge) and is written with one send. Toward
+ * a byte stream, framing=length puts a 4-byte big-endian length in front
+ * of each message and cuts the stream's bytes back into messages at those
+ * lengths; framing=none passes a message's bytes as they come and sends
+ * each read of the stream as one message. Between two message sockets a
+ * message stays a message. A message bridge reads nothing until both
+ * halves are connected, so every byte is framed for the half it goes to.
  */
 #include "bridge.h"
 #include "common.h"
@@ -34,10 +44,15 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "transport.h"
 
 #define FD_BUDGET (1024 * 1024)
 
@@ -102,6 +117,128 @@ fd_drain_pipe(struct bridge *b, struct half *src, uint32_t room)
 	return STEP_PROGRESS;
 }
 
+/* The framing of message half H toward PEER: none between two message sockets. */
+static enum msg_framing
+fd_framing(const struct half *h, const struct half *peer)
+{
+	return peer->msg ? MSG_FRAMING_NONE : (enum msg_framing)h->framing;
+}
+
+/*
+ * recv said 0 on message socket FD: the end of its data, or an empty
+ * message? Linux reports both as 0; the peer's shutdown shows as POLLRDHUP,
+ * and messages queued behind an empty one show in SIOCINQ.
+ */
+static bool
+fd_message_eof(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+	int queued = 0;
+
+	if (ioctl(fd, SIOCINQ, &queued) == 0 && queued > 0)
+		return false;
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Read one message from SRC into its (empty) buffer, framed for DST. */
+static enum step
+fd_read_message(struct bridge *b, struct half *src, struct half *dst, uint32_t cap)
+{
+	uint32_t hdr = fd_framing(src, dst) == MSG_FRAMING_LENGTH ? MSG_FRAMING_HDR : 0;
+	struct iovec iov = { .iov_base = src->buf + hdr, .iov_len = cap - hdr };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	char reason[200];
+	ssize_t n;
+
+	if (src->buf_len > 0)
+		return STEP_IDLE;
+	src->buf_off = 0;
+	n = recvmsg(src->fd, &mh, 0);
+	if (n < 0) {
+		if (errno == EAGAIN) {
+			src->can_read = false;
+			return STEP_IDLE;
+		}
+		fd_fail(b, src, errno, false);
+		return STEP_CLOSED;
+	}
+	if (mh.msg_flags & MSG_TRUNC) {
+		snprintf(reason, sizeof reason, "%s-error (a message over %u bytes; raise buffer)",
+		    bridge_label(b, src), cap - hdr);
+		bridge_close(b, reason);
+		return STEP_CLOSED;
+	}
+	if (n == 0 && fd_message_eof(src->fd)) {
+		src->eof = true;
+		return STEP_PROGRESS;
+	}
+	if (n == 0 && hdr == 0 && !dst->msg)
+		return STEP_PROGRESS;	/* an empty message adds nothing to a plain stream */
+	if (hdr > 0)
+		put_be32((unsigned char *)src->buf, (uint32_t)n);
+	src->buf_len = hdr + (uint32_t)n;
+	src->bytes += (uint64_t)n;
+	return STEP_PROGRESS;
+}
+
+/*
+ * Write SRC's buffer to message socket DST: the whole buffer as one message
+ * (framing none, or a message socket's), or each whole record as one.
+ */
+static enum step
+fd_write_message(struct bridge *b, struct half *src, struct half *dst)
+{
+	bool records = fd_framing(dst, src) == MSG_FRAMING_LENGTH;
+	uint32_t max = (uint32_t)b->conf->buffer - MSG_FRAMING_HDR;
+	bool progress = false;
+	char reason[200];
+
+	while (src->buf_len > 0) {
+		const char *p = src->buf + src->buf_off;
+		uint32_t hdr = 0, len = src->buf_len;
+		ssize_t n;
+
+		if (records) {
+			len = src->buf_len >= MSG_FRAMING_HDR ? get_be32((const unsigned char *)p) : 0;
+			if (len > max) {
+				snprintf(reason, sizeof reason, "%s-error (a record of %u bytes; "
+				    "buffer holds %u)", bridge_label(b, src), len, max);
+				bridge_close(b, reason);
+				return STEP_CLOSED;
+			}
+			if (src->buf_len < MSG_FRAMING_HDR || src->buf_len - MSG_FRAMING_HDR < len) {
+				if (src->eof) {
+					snprintf(reason, sizeof reason, "%s-error (data ended inside "
+					    "a record)", bridge_label(b, src));
+					bridge_close(b, reason);
+					return STEP_CLOSED;
+				}
+				if (src->buf_off > 0) {	/* make room for the rest of it */
+					memmove(src->buf, p, src->buf_len);
+					src->buf_off = 0;
+				}
+				break;
+			}
+			hdr = MSG_FRAMING_HDR;
+		}
+		n = send(dst->fd, p + hdr, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EAGAIN) {
+			dst->can_write = false;
+			break;
+		}
+		if (n < 0) {
+			fd_fail(b, dst, errno, true);
+			return STEP_CLOSED;
+		}
+		src->buf_off += hdr + len;	/* a message socket sends all or nothing */
+		src->buf_len -= hdr + len;
+		progress = true;
+	}
+	if (src->buf_len == 0)
+		src->buf_off = 0;
+	return progress ? STEP_PROGRESS : STEP_IDLE;
+}
+
 /* Write what SRC's direction holds to DST. */
 static enum step
 fd_write(struct bridge *b, struct half *src, struct half *dst)
@@ -109,6 +246,8 @@ fd_write(struct bridge *b, struct half *src, struct half *dst)
 	bool progress = false;
 	ssize_t n;
 
+	if (dst->msg)
+		return fd_write_message(b, src, dst);
 	if (src->in_pipe > 0 && !src->splice_failed) {
 		n = splice(src->pipe->rd, NULL, dst->fd, NULL, src->in_pipe,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -149,6 +288,7 @@ static enum step
 fd_read(struct bridge *b, struct half *src)
 {
 	struct pool *pl = worker_pool(b->w);
+	struct half *dst = bridge_peer(b, src);
 	uint32_t cap = (uint32_t)b->conf->buffer, room;
 	ssize_t n;
 
@@ -188,6 +328,10 @@ fd_read(struct bridge *b, struct half *src)
 		src->buf = pool_buf_get(pl, cap);
 		src->buf_off = src->buf_len = 0;
 	}
+	if (src->msg)
+		return fd_read_message(b, src, dst, cap);
+	if (dst->msg && fd_framing(dst, src) == MSG_FRAMING_NONE && src->buf_len > 0)
+		return STEP_IDLE;	/* each read is one message: send this one first */
 	room = cap - src->buf_off - src->buf_len;
 	if (src->in_pipe > 0)
 		return fd_drain_pipe(b, src, room);	/* what the pipe held comes first */
@@ -198,7 +342,8 @@ fd_read(struct bridge *b, struct half *src)
 		src->buf_len += (uint32_t)n;
 		src->bytes += (uint64_t)n;
 		/* auto: a read that fills an empty buffer is bulk data */
-		if ((uint32_t)n == cap && b->conf->splice == CONFIG_SPLICE_AUTO && !src->splice_failed)
+		if ((uint32_t)n == cap && b->conf->splice == CONFIG_SPLICE_AUTO && !src->splice_failed &&
+		    !b->messages)
 			src->splice = true;
 		return STEP_PROGRESS;
 	}
@@ -233,7 +378,7 @@ fd_step(struct bridge *b, struct half *src, struct half *dst)
 		pool_buf_put(pl, src->buf, b->conf->buffer);
 		src->buf = NULL;
 	}
-	if (!src->eof && src->can_read) {
+	if (!src->eof && src->can_read && (dst->live || !b->messages)) {
 		if ((r = fd_read(b, src)) == STEP_CLOSED)
 			return STEP_CLOSED;
 	}
@@ -287,7 +432,9 @@ static int
 fd_attach(struct bridge *b, struct half *h, int fd)
 {
 	h->fd = fd;
-	h->splice = b->conf->splice == CONFIG_SPLICE_ON;
+	h->msg = taddr_is_kernel_messages(h->ta);
+	h->framing = h->msg ? (uint8_t)h->ta->tp->framing(h->ta) : MSG_FRAMING_NONE;
+	h->splice = b->conf->splice == CONFIG_SPLICE_ON && !b->messages;
 	h->can_write = true;
 	event_assign(&h->ev, worker_base(b->w), fd, EV_READ | EV_WRITE | EV_PERSIST | EV_ET,
 	    fd_event_cb, h);

@@ -17,6 +17,7 @@ static const struct transport *const transport_table[] = {
 	&transport_mptcp,
 	&transport_unix,
 	&transport_unix_abstract,
+	&transport_unix_seqpacket,
 	&transport_srv,
 };
 
@@ -319,6 +320,13 @@ taddr_is_kernel_stream(const struct taddr *ta)
 {
 	return ta->tls == NULL && (ta->tp->flags & TRANSPORT_KERNEL_FD) &&
 	    (ta->tp->flags & TRANSPORT_BYTE_STREAM);
+}
+
+bool
+taddr_is_kernel_messages(const struct taddr *ta)
+{
+	return ta->tls == NULL && (ta->tp->flags & TRANSPORT_KERNEL_FD) &&
+	    (ta->tp->flags & TRANSPORT_MESSAGES);
 }
 
 void

@@ -51,6 +51,16 @@ struct taddr_ctx {
 typedef void (*dial_cb)(void *arg, int fd, int err, const char *error);
 #define DIAL_ERR_NAME (-1)
 
+/*
+ * How the messages of a TRANSPORT_MESSAGES address meet a byte-stream
+ * peer: NONE, each message's bytes as they come (and each read of the
+ * stream becomes one message); LENGTH, each message is a record of a
+ * 4-byte big-endian length and the payload. Two message halves keep their
+ * boundaries whatever the framing says.
+ */
+enum msg_framing { MSG_FRAMING_NONE, MSG_FRAMING_LENGTH };
+#define MSG_FRAMING_HDR 4	/* bytes of a LENGTH record's header */
+
 struct transport {
 	const char *name;
 	const char *const *schemes;	/* NULL-terminated */
@@ -72,6 +82,8 @@ struct transport {
 	/* Start a non-blocking connect on the worker's loop; cb runs once. */
 	struct dial *(*connect)(struct worker *, const struct taddr *, uint64_t timeout_ms,
 	    dial_cb, void *arg);
+	/* TRANSPORT_MESSAGES (a kernel message socket) only: its framing. */
+	enum msg_framing (*framing)(const struct taddr *);
 };
 
 /*
@@ -82,7 +94,7 @@ struct transport {
  * kernel fds (accepted on the fd its listen() returned, or through
  * dial_wait()/dial_token_complete() for connects).
  */
-#define MPTND_TRANSPORT_ABI 1
+#define MPTND_TRANSPORT_ABI 2
 #define MPTND_TRANSPORT_MODULE_SYMBOL "mptnd_transport_module"
 
 struct transport_module {
@@ -136,6 +148,8 @@ struct taddr *taddr_parse(const char *text, enum taddr_role, const struct taddr_
 const char *taddr_bind_key(const struct taddr *);
 /* Does the bridge move this address's bytes through a kernel fd it may splice? */
 bool taddr_is_kernel_stream(const struct taddr *);
+/* Is it a kernel socket that keeps message boundaries (unix-seqpacket)? */
+bool taddr_is_kernel_messages(const struct taddr *);
 void taddr_free(struct taddr *);
 
 /* Built-in backends (transports/). */
@@ -143,6 +157,7 @@ extern const struct transport transport_tcp;
 extern const struct transport transport_mptcp;
 extern const struct transport transport_unix;
 extern const struct transport transport_unix_abstract;
+extern const struct transport transport_unix_seqpacket;
 extern const struct transport transport_srv;
 
 #endif

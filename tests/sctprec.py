@@ -15,6 +15,10 @@ orders messages within a stream, not across streams).
   sctprec.py listen HOST PORT [options]    prints "ready port=P", serves one connection
   sctprec.py connect HOST PORT [options]
 
+With --seqpacket, HOST is the path of a Unix SOCK_SEQPACKET socket (PORT is
+ignored) and each record is one message, without a header: the receiving
+end checks that every message is exactly one record.
+
 options:
   --framing length|length-sid   (default length)
   --send N --send-seed S        send N records, then shut the write side
@@ -86,6 +90,12 @@ def sender(sock, args, res):
                 left -= k
             res.sent += 1
             res.sent_bytes += n
+        elif args.seqpacket:
+            for sid, ppid, payload in gen_records(args.send_seed, args.send, args.framing,
+                                                  args.min_size, args.max_size, args.streams):
+                sock.send(payload)      # one message, all or nothing
+                res.sent += 1
+                res.sent_bytes += len(payload)
         else:
             for sid, ppid, payload in gen_records(args.send_seed, args.send, args.framing,
                                                   args.min_size, args.max_size, args.streams):
@@ -110,11 +120,37 @@ def receiver(sock, args, res, deadline):
             want.setdefault(sid, []).append((ppid, payload))
             order.append(sid)
     nxt = {sid: 0 for sid in want}
+
+    def check(sid, ppid, payload):
+        """Count one received record; False (with res.errors) when it is not the next one."""
+        size = len(payload)
+        res.recv += 1
+        res.recv_bytes += size
+        i = nxt.get(sid)
+        if i is None or i >= len(want.get(sid, [])):
+            res.fail("record %d: unexpected (stream %d, %d bytes)" % (res.recv, sid, size))
+            return False
+        eppid, epayload = want[sid][i]
+        nxt[sid] = i + 1
+        if size != len(epayload):
+            res.fail("record %d (stream %d #%d): %d bytes, want %d" %
+                     (res.recv, sid, i, size, len(epayload)))
+            return False
+        if ppid != eppid:
+            res.fail("record %d (stream %d #%d): PPID %d, want %d" %
+                     (res.recv, sid, i, ppid, eppid))
+            return False
+        if hashlib.sha256(payload).digest() != hashlib.sha256(epayload).digest():
+            res.fail("record %d (stream %d #%d, %d bytes): digest differs" %
+                     (res.recv, sid, i, size))
+            return False
+        return True
+
     buf = bytearray()
     eof = False
     while True:
         # parse what we have
-        while len(buf) >= hl:
+        while len(buf) >= hl and not args.seqpacket:
             if args.framing == "length":
                 (size,) = struct.unpack_from(">I", buf, 0)
                 sid, ppid = 0, 0
@@ -124,25 +160,7 @@ def receiver(sock, args, res, deadline):
                 break
             payload = bytes(buf[hl:hl + size])
             del buf[:hl + size]
-            res.recv += 1
-            res.recv_bytes += size
-            i = nxt.get(sid)
-            if i is None or i >= len(want.get(sid, [])):
-                res.fail("record %d: unexpected (stream %d, %d bytes)" % (res.recv, sid, size))
-                return
-            eppid, epayload = want[sid][i]
-            nxt[sid] = i + 1
-            if size != len(epayload):
-                res.fail("record %d (stream %d #%d): %d bytes, want %d" %
-                         (res.recv, sid, i, size, len(epayload)))
-                return
-            if ppid != eppid:
-                res.fail("record %d (stream %d #%d): PPID %d, want %d" %
-                         (res.recv, sid, i, ppid, eppid))
-                return
-            if hashlib.sha256(payload).digest() != hashlib.sha256(epayload).digest():
-                res.fail("record %d (stream %d #%d, %d bytes): digest differs" %
-                         (res.recv, sid, i, size))
+            if not check(sid, ppid, payload):
                 return
         if eof or (args.no_eof and res.recv == args.expect and not buf):
             break
@@ -152,7 +170,7 @@ def receiver(sock, args, res, deadline):
             return
         sock.settimeout(left)
         try:
-            data = sock.recv(262144)
+            data = sock.recv(max(262144, args.max_size + 1))
         except ConnectionResetError:
             res.close_how = "reset"
             if args.expect > 0 or not args.wait_close:
@@ -166,6 +184,10 @@ def receiver(sock, args, res, deadline):
         if not data:
             eof = True
             res.close_how = "eof"
+            continue
+        if args.seqpacket:
+            if not check(0, 0, data):  # one message, one record
+                return
             continue
         buf += data
     if buf:
@@ -216,16 +238,24 @@ def main():
     p.add_argument("--wait-close", action="store_true")
     p.add_argument("--no-eof", action="store_true")
     p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--seqpacket", action="store_true")
     args = p.parse_args()
+    if args.seqpacket and args.framing != "length":
+        p.error("--seqpacket carries no stream ids: use --framing length")
     if args.echo:
         args.expect = args.send
         args.expect_seed = args.send_seed
     if args.role == "listen":
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind((args.host, args.port))
+        if args.seqpacket:
+            ls = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            ls.bind(args.host)
+        else:
+            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind((args.host, args.port))
         ls.listen(4)
-        print("ready port=%d" % ls.getsockname()[1], flush=True)
+        print("ready port=%d" % (args.port if args.seqpacket else ls.getsockname()[1]),
+              flush=True)
         ls.settimeout(args.timeout)
         try:
             sock, _ = ls.accept()
@@ -233,9 +263,14 @@ def main():
             print("done FAIL no connection", flush=True)
             return 1
         ls.close()
+    elif args.seqpacket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sock.settimeout(args.timeout)
+        sock.connect(args.host)
     else:
         sock = socket.create_connection((args.host, args.port), timeout=args.timeout)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if not args.seqpacket:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return session(sock, args)
 
 

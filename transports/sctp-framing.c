@@ -42,34 +42,6 @@ sctp_framing_hdr_len(enum sctp_framing f)
 	}
 }
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 enum mptn_parse
 sctp_framing_decode(enum sctp_framing f, const uint8_t *buf, size_t len, size_t max,
     struct sctp_record *rec, size_t *used, const char **why)
@@ -83,7 +55,7 @@ sctp_framing_decode(enum sctp_framing f, const uint8_t *buf, size_t len, size_t 
 	}
 	if (len < 4)
 		return MPTN_MORE;
-	plen = get32(buf);
+	plen = get_be32(buf);
 	if (plen > max) {
 		*why = "record longer than max-message";
 		return MPTN_FAIL;
@@ -91,8 +63,8 @@ sctp_framing_decode(enum sctp_framing f, const uint8_t *buf, size_t len, size_t 
 	if (len < hdr || len - hdr < plen)
 		return MPTN_MORE;
 	rec->len = plen;
-	rec->sid = f == SCTP_FRAMING_LENGTH_SID ? get16(buf + 4) : 0;
-	rec->ppid = f == SCTP_FRAMING_LENGTH_SID ? get32(buf + 6) : 0;
+	rec->sid = f == SCTP_FRAMING_LENGTH_SID ? get_be16(buf + 4) : 0;
+	rec->ppid = f == SCTP_FRAMING_LENGTH_SID ? get_be32(buf + 6) : 0;
 	*used = hdr + plen;
 	return MPTN_DONE;
 }
@@ -104,10 +76,10 @@ sctp_framing_encode(enum sctp_framing f, const struct sctp_record *rec, uint8_t 
 
 	if (hdr == 0)
 		return 0;
-	put32(out, rec->len);
+	put_be32(out, rec->len);
 	if (f == SCTP_FRAMING_LENGTH_SID) {
-		put16(out + 4, rec->sid);
-		put32(out + 6, rec->ppid);
+		put_be16(out + 4, rec->sid);
+		put_be32(out + 6, rec->ppid);
 	}
 	return hdr;
 }
@@ -119,7 +91,7 @@ sctp_ctl_encode(const struct sctp_ctl *c, uint8_t *out)
 	out[4] = c->version;
 	out[5] = c->type;
 	if (c->type == SCTP_CTL_EOS)
-		put16(out + 6, c->count);
+		put_be16(out + 6, c->count);
 	else {
 		out[6] = c->framing;
 		out[7] = c->flags;
@@ -156,7 +128,7 @@ sctp_ctl_decode(const uint8_t *buf, size_t len, struct sctp_ctl *c, const char *
 		}
 		break;
 	case SCTP_CTL_EOS:
-		d.count = get16(buf + 6);
+		d.count = get_be16(buf + 6);
 		if (d.count == 0) {
 			*why = "end-of-stream set of size 0";
 			return -1;

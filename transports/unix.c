@@ -1,6 +1,7 @@
 /*
  * unix.c - the unix: (socket file) and unix-abstract: (Linux abstract
- * namespace) transports, stream sockets both.
+ * namespace) stream transports, and unix-seqpacket: (a socket file of
+ * SOCK_SEQPACKET type: messages, boundaries kept, framing=none|length).
  *
  * A unix: listener never removes a path that is not a stale socket: an
  * existing socket file is removed only when connecting to it is refused
@@ -26,6 +27,8 @@
 
 struct unix_addr {
 	bool abstract;
+	int type;		/* SOCK_STREAM or SOCK_SEQPACKET */
+	enum msg_framing framing;
 	struct sockaddr_un sun;
 	socklen_t sunlen;
 	const char *path;	/* into sun.sun_path, for unix: */
@@ -106,6 +109,22 @@ unix_set_group(void *priv, const char *v, char **cause)
 	return 0;
 }
 
+static int
+unix_set_framing(void *priv, const char *v, char **cause)
+{
+	struct unix_addr *a = priv;
+
+	if (strcmp(v, "none") == 0)
+		a->framing = MSG_FRAMING_NONE;
+	else if (strcmp(v, "length") == 0)
+		a->framing = MSG_FRAMING_LENGTH;
+	else {
+		xasprintf(cause, "'%s': expected none or length", v);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct transport_opt unix_opts[] = {
 	{ "backlog", TOPT_LISTEN, unix_set_backlog },
 	{ "mode", TOPT_LISTEN, unix_set_mode },
@@ -113,19 +132,30 @@ static const struct transport_opt unix_opts[] = {
 	{ "group", TOPT_LISTEN, unix_set_group },
 };
 
+static const struct transport_opt seqpacket_opts[] = {
+	{ "backlog", TOPT_LISTEN, unix_set_backlog },
+	{ "mode", TOPT_LISTEN, unix_set_mode },
+	{ "owner", TOPT_LISTEN, unix_set_owner },
+	{ "group", TOPT_LISTEN, unix_set_group },
+	{ "framing", TOPT_BOTH, unix_set_framing },
+};
+
 static const struct transport_opt abstract_opts[] = {
 	{ "backlog", TOPT_LISTEN, unix_set_backlog },
 };
 
 static int
-unix_parse_common(const struct uri *u, enum taddr_role role, bool abstract, void **priv,
-    char **cause)
+unix_parse_common(const struct uri *u, enum taddr_role role, const struct transport *tp,
+    void **priv, char **cause)
 {
 	struct unix_addr *a = xcalloc(1, sizeof *a);
 	const char *name = u->body;
 	size_t len = strlen(name), max = sizeof a->sun.sun_path - 1;
+	bool abstract = tp == &transport_unix_abstract;
 
 	a->abstract = abstract;
+	a->type = tp == &transport_unix_seqpacket ? SOCK_SEQPACKET : SOCK_STREAM;
+	a->framing = MSG_FRAMING_NONE;
 	a->backlog = UNIX_DEFAULT_BACKLOG;
 	a->mode = -1;
 	a->uid = (uid_t)-1;
@@ -137,8 +167,7 @@ unix_parse_common(const struct uri *u, enum taddr_role role, bool abstract, void
 		len -= 2;
 	}
 	if (len == 0) {
-		xasprintf(cause, abstract ? "missing name after unix-abstract:" :
-		    "missing path after unix:");
+		xasprintf(cause, "missing %s after %s:", abstract ? "name" : "path", tp->name);
 		goto fail;
 	}
 	if (len > max) {
@@ -159,8 +188,12 @@ unix_parse_common(const struct uri *u, enum taddr_role role, bool abstract, void
 		if (transport_apply_opts(&transport_unix_abstract, abstract_opts,
 		    MPTN_ARRAY_LEN(abstract_opts), u, role, a, cause) != 0)
 			goto fail;
-	} else if (transport_apply_opts(&transport_unix, unix_opts, MPTN_ARRAY_LEN(unix_opts), u,
-	    role, a, cause) != 0)
+	} else if (a->type == SOCK_SEQPACKET) {
+		if (transport_apply_opts(tp, seqpacket_opts, MPTN_ARRAY_LEN(seqpacket_opts), u,
+		    role, a, cause) != 0)
+			goto fail;
+	} else if (transport_apply_opts(tp, unix_opts, MPTN_ARRAY_LEN(unix_opts), u, role, a,
+	    cause) != 0)
 		goto fail;
 	*priv = a;
 	return 0;
@@ -172,13 +205,25 @@ fail:
 static int
 unix_parse(const struct uri *u, enum taddr_role role, void **priv, char **cause)
 {
-	return unix_parse_common(u, role, false, priv, cause);
+	return unix_parse_common(u, role, &transport_unix, priv, cause);
 }
 
 static int
 abstract_parse(const struct uri *u, enum taddr_role role, void **priv, char **cause)
 {
-	return unix_parse_common(u, role, true, priv, cause);
+	return unix_parse_common(u, role, &transport_unix_abstract, priv, cause);
+}
+
+static int
+seqpacket_parse(const struct uri *u, enum taddr_role role, void **priv, char **cause)
+{
+	return unix_parse_common(u, role, &transport_unix_seqpacket, priv, cause);
+}
+
+static enum msg_framing
+seqpacket_framing(const struct taddr *ta)
+{
+	return ((const struct unix_addr *)ta->priv)->framing;
 }
 
 static void
@@ -205,7 +250,7 @@ unix_clear_stale(const struct taddr *ta, const struct unix_addr *a, char **cause
 		    a->path);
 		return -1;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, a->type | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		xasprintf(cause, "%s: socket: %s", ta->text, strerror(errno));
 		return -1;
@@ -231,7 +276,7 @@ unix_listen(const struct taddr *ta, bool reuseport, int *fdp, char **cause)
 
 	if (!a->abstract && unix_clear_stale(ta, a, cause) != 0)
 		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, a->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		xasprintf(cause, "%s: socket: %s", ta->text, strerror(errno));
 		return -1;
@@ -298,7 +343,7 @@ unix_connect(struct worker *w, const struct taddr *ta, uint64_t timeout_ms, dial
 {
 	const struct unix_addr *a = ta->priv;
 	struct sockaddr_storage ss;
-	struct dial_spec spec = { .addr = &ss, .addrlen = a->sunlen };
+	struct dial_spec spec = { .addr = &ss, .addrlen = a->sunlen, .type = a->type };
 
 	memset(&ss, 0, sizeof ss);
 	memcpy(&ss, &a->sun, sizeof a->sun);
@@ -307,6 +352,7 @@ unix_connect(struct worker *w, const struct taddr *ta, uint64_t timeout_ms, dial
 
 static const char *const unix_schemes[] = { "unix", NULL };
 static const char *const abstract_schemes[] = { "unix-abstract", NULL };
+static const char *const seqpacket_schemes[] = { "unix-seqpacket", NULL };
 
 const struct transport transport_unix = {
 	.name = "unix",
@@ -332,4 +378,18 @@ const struct transport transport_unix_abstract = {
 	.setup = unix_setup,
 	.peer_name = unix_peer_name,
 	.connect = unix_connect,
+};
+
+const struct transport transport_unix_seqpacket = {
+	.name = "unix-seqpacket",
+	.schemes = seqpacket_schemes,
+	.flags = TRANSPORT_MESSAGES | TRANSPORT_HALF_CLOSE | TRANSPORT_KERNEL_FD,
+	.parse = seqpacket_parse,
+	.free_priv = unix_free_priv,
+	.listen = unix_listen,
+	.unlisten = unix_unlisten,
+	.setup = unix_setup,
+	.peer_name = unix_peer_name,
+	.connect = unix_connect,
+	.framing = seqpacket_framing,
 };

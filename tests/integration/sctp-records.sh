@@ -10,6 +10,10 @@
 #  2. framing=length-sid: 2,000 records each way spread over 8 streams with
 #     random PPIDs; stream id and PPID must arrive as sent, and order is
 #     checked per stream (SCTP orders within a stream only).
+#  3. tcp -> sctp -> unix-seqpacket: SCTP_RECORDS records framed with
+#     framing=length over TCP arrive at a unix-seqpacket server as one
+#     message each (B: unix-seqpacket?framing=length target), and as many
+#     messages from that server arrive back at the client as records.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../sctp-lib.sh"
@@ -19,6 +23,7 @@ NSID=2000
 
 ua=$(pick_udp_port); ub=$(pick_udp_port)
 s1=$(pick_port); s2=$(pick_port); f1=$(pick_port); f2=$(pick_port)
+s3=$(pick_port); f3=$(pick_port); Q=$(sock_path seqpacket); track_file "$Q"
 
 start_sctprec r1 127.0.0.1 0 --framing length --expect "$N" --expect-seed 11 \
     --send "$N" --send-seed 12 --timeout 150
@@ -27,10 +32,12 @@ start_sctprec r2 127.0.0.1 0 --framing length-sid --streams 8 --expect "$NSID" -
 
 sctp_conf "$T/b.conf" "$ub" \
     "listener b1 { listen \"sctp://127.0.0.1:$s1?peer=mptnd&framing=length\"; target tcp://127.0.0.1:${PEER_PORT[r1]} }" \
-    "listener b2 { listen \"sctp://127.0.0.1:$s2?peer=mptnd&framing=length-sid\"; target tcp://127.0.0.1:${PEER_PORT[r2]} }"
+    "listener b2 { listen \"sctp://127.0.0.1:$s2?peer=mptnd&framing=length-sid\"; target tcp://127.0.0.1:${PEER_PORT[r2]} }" \
+    "listener b3 { listen \"sctp://127.0.0.1:$s3?peer=mptnd&framing=length\"; target \"unix-seqpacket:$Q?framing=length\" }"
 sctp_conf "$T/a.conf" "$ua" \
     "listener a1 { listen tcp://127.0.0.1:$f1; target \"sctp://127.0.0.1:$s1?udp=$ub&peer=mptnd&framing=length\" }" \
-    "listener a2 { listen tcp://127.0.0.1:$f2; target \"sctp://127.0.0.1:$s2?udp=$ub&peer=mptnd&framing=length-sid\" }"
+    "listener a2 { listen tcp://127.0.0.1:$f2; target \"sctp://127.0.0.1:$s2?udp=$ub&peer=mptnd&framing=length-sid\" }" \
+    "listener a3 { listen tcp://127.0.0.1:$f3; target \"sctp://127.0.0.1:$s3?udp=$ub&peer=mptnd&framing=length\" }"
 node_start b "$T/b.conf"
 node_start a "$T/a.conf"
 
@@ -52,11 +59,20 @@ peer_wait r2 20
 [ "$WAIT_RC" = 0 ] || { cat "$T/r2.out" "$T/r2.err" >&2; fail "framing=length-sid: server check failed"; }
 log "framing=length-sid: $NSID records each way on 8 streams, stream ids, PPIDs and digests match"
 
+start_sctprec r3 "$Q" 0 --seqpacket --expect "$N" --expect-seed 31 --send "$N" --send-seed 32 --timeout 150
+sctprec connect 127.0.0.1 "$f3" --framing length --send "$N" --send-seed 31 \
+    --expect "$N" --expect-seed 32 --timeout 150 > "$T/c3.out" 2> "$T/c3.err" ||
+    { cat "$T/c3.out" "$T/c3.err" >&2; fail "tcp -> unix-seqpacket: client check failed"; }
+peer_wait r3 20
+[ "$WAIT_RC" = 0 ] || { cat "$T/r3.out" "$T/r3.err" >&2; fail "tcp -> unix-seqpacket: server check failed"; }
+grep -q "^done ok sent=$N .*recv=$N " "$T/r3.out" || fail "seqpacket server: $(cat "$T/r3.out")"
+log "tcp -> sctp -> unix-seqpacket: $N records arrived as $N messages, and $N messages back as records"
+
 for x in a b; do
     node_use $x
-    wait_for_count "$MPTND_LOG" "closed: reason=done" 2 10 || fail "node $x: expected 2 'reason=done' lines"
+    wait_for_count "$MPTND_LOG" "closed: reason=done" 3 10 || fail "node $x: expected 3 'reason=done' lines"
     grep -q "sctp assoc .*aborted" "$MPTND_LOG" && fail "node $x: an association was aborted"
 done
 node_stop a
 node_stop b
-pass "record boundaries kept through two nodes: length ($N each way), length-sid ($NSID each way, 8 streams)"
+pass "record boundaries kept through two nodes: length ($N each way), length-sid ($NSID each way, 8 streams), to unix-seqpacket ($N each way)"
