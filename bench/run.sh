@@ -14,6 +14,10 @@
 # The concurrency table: bulk MiB/s at 1, 16, 256 and 1,000 connections for
 # direct, mptnd, HAProxy and nginx, each relay run paired with a direct run
 # at the same concurrency just before it.
+# SCTP rows: tcp -> sctp -> tcp through two relays (mptnd node A takes TCP
+# and dials SCTP, node B takes SCTP and dials the sink; socat likewise with
+# the kernel's SCTP, where there is one), bulk and 64-byte round trips only,
+# each relay run paired with a direct run just before it like the rows above.
 # Only loopback addresses are used.  Every process this script starts is
 # stopped by its own pid / process group (never by name).
 set -u
@@ -47,13 +51,19 @@ Options:
                  (rows: mptnd-tcp mptnd-splice mptnd-copy mptnd-unix
                   haproxy-tcp haproxy-splice haproxy-unix nginx-tcp
                   nginx-unix socat-tcp socat-unix mptnd-tls stunnel-tls
-                  haproxy-tls; "concurrency" = the concurrency table)
+                  haproxy-tls mptnd-sctp mptnd-sctp-mtu9000 socat-sctp;
+                  also mptnd-sctp-mtuN for another path MTU N;
+                  "concurrency" = the concurrency table)
   --tls          run the TLS rows (mptnd-tls stunnel-tls haproxy-tls) only,
                  or add them to an --only list
   --no-tls       leave the TLS rows out (a full run includes them)
   --concurrency  run the concurrency table (bulk MiB/s at 1, 16, 256, 1000
                  connections) only, or add it to an --only list
   --keep         keep the work directory (logs, raw results)
+Environment:
+  SCTP_MODULE    the sctp module for the mptnd-sctp rows (default: .libs/sctp.so
+                 or transports/.libs/sctp.so next to mptnd, else the
+                 installed module directory that mptnd --version names)
 EOF
 }
 
@@ -184,6 +194,7 @@ NOTES=$WORK/notes.txt
 : >"$NOTES"
 SINK_PID=""
 RELAY_PID=""
+RELAY2_PID=""      # SCTP rows: the far node (B), RELAY_PID being node A
 RELAY_PGID=""
 IDLE_PID=""
 MYPGID=$(awk '{print $5}' /proc/$$/stat)
@@ -225,6 +236,7 @@ stop_proc() {
 cleanup() {
 	stop_proc "$IDLE_PID"
 	stop_proc "$RELAY_PID"
+	stop_proc "$RELAY2_PID"
 	stop_proc "$SINK_PID"
 	if [ "$KEEP" = 1 ]; then
 		log "run.sh: work directory kept: $WORK"
@@ -254,6 +266,28 @@ SINK_PORT=${PORTS[0]}
 RELAY_PORT=${PORTS[1]}
 SINK=tcp:127.0.0.1:$SINK_PORT
 NCPU=$(nproc)
+# SCTP rows: the SCTP port of node B (a port number inside the UDP
+# encapsulation for usrsctp, a kernel SCTP port for socat)
+SCTP_PORT=${PORTS[2]}
+
+udp_port_free() {
+	! ss -Huan "( sport = :$1 )" 2>/dev/null | grep -q .
+}
+# Two UDP ports for the usrsctp encapsulation sockets of nodes A and B,
+# above the four TCP ports and free for UDP.
+pick_udp_ports() {
+	local base=$((20000 + ($$ % 1200) * 8 + 201)) p n=0
+	UDP_PORTS=()
+	for p in $(seq $base $((base + 200))); do
+		case " ${PORTS[*]} " in *" $p "*) continue ;; esac
+		if udp_port_free "$p"; then UDP_PORTS+=("$p"); n=$((n + 1)); fi
+		[ $n -ge 2 ] && return 0
+	done
+	log "run.sh: no free UDP ports"; exit 1
+}
+pick_udp_ports
+UDP_A=${UDP_PORTS[0]}
+UDP_B=${UDP_PORTS[1]}
 
 # key=value field from a loadgen line
 kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
@@ -262,6 +296,45 @@ note() { printf '%s\n' "$*" >>"$NOTES"; log "  note: $*"; }
 
 # ------------------------------------------------------------------ relays
 have_mptnd() { [ -x "$MPTND" ]; }
+# The sctp module for the mptnd-sctp rows: $SCTP_MODULE, else the build
+# tree's .libs/sctp.so (or transports/.libs/) next to mptnd, else sctp.so in
+# the module directory mptnd was built with.  Sets SCTP_MOD.
+SCTP_MOD=""
+have_sctp_module() {
+	local d m
+	[ -n "$SCTP_MOD" ] && return 0
+	have_mptnd || return 1
+	d=$(dirname "$MPTND")
+	if [ -n "${SCTP_MODULE:-}" ]; then
+		m=$SCTP_MODULE
+	elif [ -f "$d/.libs/sctp.so" ]; then
+		m=$d/.libs/sctp.so
+	elif [ -f "$d/transports/.libs/sctp.so" ]; then
+		m=$d/transports/.libs/sctp.so
+	else
+		m=$(timeout 2 "$MPTND" --version 2>/dev/null </dev/null | sed -n 's/^module directory: //p' | head -1)
+		m=${m:+$m/sctp.so}
+	fi
+	[ -n "$m" ] && [ -f "$m" ] || return 1
+	SCTP_MOD=$(cd "$(dirname "$m")" && pwd)/$(basename "$m")
+}
+# socat with SCTP compiled in
+have_socat_sctp() { have_socat && socat -V 2>/dev/null | grep -q 'define WITH_SCTP 1'; }
+# Does this kernel open SCTP sockets?  (this VM's kernel has no SCTP at all:
+# EPROTONOSUPPORT)  Sets KERNEL_SCTP_WHY when it does not.
+KERNEL_SCTP_WHY=""
+have_kernel_sctp() {
+	if ! command -v python3 >/dev/null 2>&1; then
+		KERNEL_SCTP_WHY="no python3 to probe for kernel SCTP"
+		return 1
+	fi
+	if python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132).close()' 2>/dev/null; then
+		return 0
+	fi
+	KERNEL_SCTP_WHY="kernel has no SCTP"
+	return 1
+}
+is_sctp_row() { case "$1" in *-sctp|*-sctp-*) return 0 ;; *) return 1 ;; esac; }
 have_haproxy() { command -v haproxy >/dev/null 2>&1; }
 have_socat() { command -v socat >/dev/null 2>&1; }
 STUNNEL=$(command -v stunnel 2>/dev/null || command -v stunnel4 2>/dev/null)
@@ -660,14 +733,188 @@ run_conc() { # $1 relay row, $2 repeat index
 	return 0
 }
 
+# ------------------------------------------------------------------ SCTP rows
+# Stop both relays of a row (node A, then node B), each by its own pid /
+# process group.
+stop_relays() {
+	stop_proc "$RELAY_PID"; RELAY_PID=""
+	stop_proc "$RELAY2_PID"; RELAY2_PID=""
+}
+
+# Write the config of one mptnd SCTP node: $1 file, $2 its UDP port, $3 the
+# path MTU ("" = the module's default, 1452), $4 the listener line.  The
+# other module settings are the module's defaults (RTO min/initial/max
+# 1 s/3 s/60 s, heartbeat 1 s), except backend udp: the rows measure usrsctp
+# over UDP also where the kernel has SCTP (path-mtu only applies there).
+sctp_node_conf() {
+	{
+		echo "transport sctp {"
+		echo "    module $SCTP_MOD_RUN"
+		echo "    udp-port $2"
+		echo "    backend udp"
+		[ -n "$3" ] && echo "    path-mtu $3"
+		echo "}"
+		echo "$4"
+	} >"$1"
+}
+
+# Start the two relays of SCTP row $1, each in its own session: node B
+# (SCTP -> sink) and node A (TCP -> SCTP to B).  Ready when both mptnd nodes
+# have logged "ready:" and an echo has gone through A and B.  Sets RELAY_PID
+# (A), RELAY2_PID (B), RELAY_ADDR, RELAY_CMD.  Returns 1 if the row cannot
+# run here, 2 if it did not come up.
+start_sctp_relay() {
+	local row=$1 mtu="" ok=0 i
+	local alog=$WORK/$row-a.log blog=$WORK/$row-b.log
+	RELAY_ADDR=tcp:127.0.0.1:$RELAY_PORT
+	case "$row" in
+	mptnd-sctp|mptnd-sctp-mtu*)
+		have_mptnd && have_sctp_module || return 1
+		case "$row" in mptnd-sctp-mtu*) mtu=${row#mptnd-sctp-mtu} ;; esac
+		sctp_node_conf "$WORK/$row-b.conf" "$UDP_B" "$mtu" \
+			"listener bench { listen \"sctp://127.0.0.1:$SCTP_PORT?peer=mptnd\"; target tcp://127.0.0.1:$SINK_PORT }"
+		sctp_node_conf "$WORK/$row-a.conf" "$UDP_A" "$mtu" \
+			"listener bench { listen tcp://127.0.0.1:$RELAY_PORT; target \"sctp://127.0.0.1:$SCTP_PORT?udp=$UDP_B&peer=mptnd\" }"
+		RELAY_CMD="$MPTND_RUN -f $row-a.conf + $MPTND_RUN -f $row-b.conf (path MTU ${mtu:-default})"
+		setsid "$MPTND_RUN" -f "$WORK/$row-b.conf" >"$blog" 2>&1 </dev/null &
+		RELAY2_PID=$!
+		setsid "$MPTND_RUN" -f "$WORK/$row-a.conf" >"$alog" 2>&1 </dev/null &
+		RELAY_PID=$!
+		;;
+	socat-sctp)
+		have_socat_sctp && have_kernel_sctp || return 1
+		local a_args=("TCP-LISTEN:$RELAY_PORT,bind=127.0.0.1,fork,reuseaddr" "SCTP-CONNECT:127.0.0.1:$SCTP_PORT")
+		local b_args=("SCTP-LISTEN:$SCTP_PORT,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$SINK_PORT")
+		RELAY_CMD="socat ${a_args[*]} + socat ${b_args[*]}"
+		setsid socat "${b_args[@]}" >"$blog" 2>&1 </dev/null &
+		RELAY2_PID=$!
+		setsid socat "${a_args[@]}" >"$alog" 2>&1 </dev/null &
+		RELAY_PID=$!
+		;;
+	*) return 1 ;;
+	esac
+	for i in $(seq 1 100); do
+		if ! kill -0 "$RELAY_PID" 2>/dev/null || ! kill -0 "$RELAY2_PID" 2>/dev/null; then break; fi
+		case "$row" in
+		mptnd-*)
+			if ! grep -q 'ready:' "$alog" 2>/dev/null || ! grep -q 'ready:' "$blog" 2>/dev/null; then
+				sleep 0.1; continue
+			fi
+			;;
+		esac
+		if "$LG" probe "$RELAY_ADDR" 2 2>/dev/null; then ok=1; break; fi
+		sleep 0.1
+	done
+	if [ $ok != 1 ] && [ "${row%%-*}" = mptnd ] && [ "$MPTND_RUN" = "$WORK/mptnd-snapshot" ]; then
+		stop_relays
+		log "run.sh: the mptnd snapshot did not start; using $MPTND and $SCTP_MOD themselves"
+		MPTND_RUN=$MPTND; SCTP_MOD_RUN=$SCTP_MOD
+		start_sctp_relay "$row"
+		return $?
+	fi
+	if [ $ok != 1 ]; then
+		log "run.sh: $row did not come up: $RELAY_CMD"
+		tail -5 "$alog" "$blog" >&2
+		stop_relays
+		return 2
+	fi
+	# what node A says about its SCTP stack (backend, path MTU), for the table
+	if [ "${row%%-*}" = mptnd ] && [ ! -e "$WORK/sctp-$row.info" ]; then
+		sed -n 's/.*info: sctp: usrsctp over UDP .*(path MTU \([0-9]*\)).*/usrsctp over UDP, path MTU \1/p' "$alog" |
+			head -1 >"$WORK/sctp-$row.info"
+	fi
+	return 0
+}
+
+# CPU seconds (utime+stime) of both relays of an SCTP row and their
+# processes/threads
+relays_cpu() {
+	awk -v a="$(kv "$(procstat "$RELAY_PID")" cpu_s)" -v b="$(kv "$(procstat "$RELAY2_PID")" cpu_s)" \
+		'BEGIN{printf "%.3f", a+b}'
+}
+
+# An SCTP row: bulk (1 and 4 connections) and 64-byte ping-pong, direct and
+# then through node A -> SCTP -> node B, back to back, as in run_row.
+run_sctp_row() { # $1 row, $2 repeat index
+	local row=$1 rep=$2 out d r c s0 s1 drain
+	local t0=$SECONDS
+	start_sctp_relay "$row" || return 1
+	log "[$rep/$REPEAT] $row: $RELAY_CMD"
+
+	# bulk, 1 and 4 connections, with both relays' CPU around the relay runs
+	local cpu_bytes=0 cpu_s=0
+	for c in 1 4; do
+		out=$(lgrun bulk "$SINK" $c "$BULK_SECS")
+		d=$(kv "$out" mibps); rec "$row" "$rep" d_bulk$c "$d"
+		s0=$(relays_cpu)
+		out=$(lgrun bulk "$RELAY_ADDR" $c "$BULK_SECS")
+		sleep 0.2
+		s1=$(relays_cpu)
+		r=$(kv "$out" mibps); rec "$row" "$rep" r_bulk$c "$r"
+		[ "$(kv "$out" drained)" = 0 ] && note "$row bulk $c: EOF never came back through the relays; MiB/s from send time"
+		# time from the client's last send to the sink's EOF: long (> 1 s) when
+		# the tail of the transfer waited for an SCTP retransmission timeout
+		drain=$(awk -v a="$(kv "$out" secs)" -v b="$(kv "$out" send_secs)" 'BEGIN{ if (a != "" && b != "") printf "%.2f", a-b }')
+		awk -v x="${drain:-0}" 'BEGIN{exit !(x > 1)}' &&
+			note "$row bulk $c (repeat $rep): the sink's EOF came back $drain s after the client stopped sending"
+		cpu_bytes=$(awk -v a="$cpu_bytes" -v b="$(kv "$out" bytes)" 'BEGIN{printf "%.0f", a+b}')
+		cpu_s=$(awk -v a="$cpu_s" -v x="$s0" -v y="$s1" 'BEGIN{printf "%.3f", a+y-x}')
+		log "    bulk ${c}c: direct $d MiB/s, relays $r MiB/s (drained ${drain:-?} s after the last send)"
+	done
+	local cg
+	cg=$(awk -v s="$cpu_s" -v b="$cpu_bytes" 'BEGIN{ if (b > 0) printf "%.3f", s / (b / 1073741824); }')
+	rec "$row" "$rep" cpu_gib "$cg"
+	log "    relays' CPU: $cpu_s s for $cpu_bytes bytes = $cg s/GiB"
+
+	# 64-byte ping-pong with client, sink and both relays on CPU 0, as in run_row
+	pin_tree "$SINK_PID" 0; pin_tree "$RELAY_PID" 0; pin_tree "$RELAY2_PID" 0
+	out=$(PIN="taskset -c 0" lgrun pingpong "$SINK" "$PP_COUNT")
+	rec "$row" "$rep" d_p50 "$(kv "$out" p50_us)"; rec "$row" "$rep" d_p99 "$(kv "$out" p99_us)"
+	d="$(kv "$out" p50_us)/$(kv "$out" p99_us)"
+	out=$(PIN="taskset -c 0" lgrun pingpong "$RELAY_ADDR" "$PP_COUNT")
+	pin_tree "$SINK_PID" "0-$((NCPU - 1))"; pin_tree "$RELAY_PID" "0-$((NCPU - 1))"; pin_tree "$RELAY2_PID" "0-$((NCPU - 1))"
+	rec "$row" "$rep" r_p50 "$(kv "$out" p50_us)"; rec "$row" "$rep" r_p99 "$(kv "$out" p99_us)"
+	r="$(kv "$out" p50_us)/$(kv "$out" p99_us)"
+	log "    rtt p50/p99 us: direct $d, relays $r"
+
+	local n x ok=0
+	for n in A B; do
+		x=$RELAY_PID; [ $n = B ] && x=$RELAY2_PID
+		if ! kill -0 "$x" 2>/dev/null; then
+			note "$row: node $n exited during repeat $rep (log: $row-${n,,}.log, kept with --keep)"
+			tail -5 "$WORK/$row-${n,,}.log" >&2
+			ok=1
+		fi
+	done
+	# warnings and errors the mptnd nodes logged (none expected)
+	if [ "${row%%-*}" = mptnd ]; then
+		for n in a b; do
+			x=$(grep -c -E ': (warning|error): ' "$WORK/$row-$n.log" 2>/dev/null)
+			[ "${x:-0}" -gt 0 ] &&
+				note "$row node ${n^^}: $x warning/error lines in repeat $rep, e.g. $(grep -m1 -E ': (warning|error): ' "$WORK/$row-$n.log" | sed 's/^[^ ]* //')"
+		done
+	fi
+	stop_relays
+	log "    ($((SECONDS - t0)) s)"
+	return $ok
+}
+
 # Short bulk transfer under strace -c: which syscalls move the bytes?
 strace_row() {
 	local row=$1
 	command -v strace >/dev/null 2>&1 || { log "run.sh: strace not installed"; return 0; }
-	start_relay "$row" || return 0
+	if is_sctp_row "$row"; then
+		start_sctp_relay "$row" || return 0
+	else
+		start_relay "$row" || return 0
+	fi
 	local p args=()
-	# the relay and every process below it (nginx workers); -f follows forks
+	# the relay and every process below it (nginx workers); -f follows forks;
+	# SCTP rows: both nodes, counted together
 	for p in $(kv "$("$LG" procstat "$RELAY_PID")" pids | tr ',' ' '); do args+=(-p "$p"); done
+	if [ -n "$RELAY2_PID" ]; then
+		for p in $(kv "$("$LG" procstat "$RELAY2_PID")" pids | tr ',' ' '); do args+=(-p "$p"); done
+	fi
 	strace -c -f -o "$WORK/strace-$row.txt" "${args[@]}" 2>/dev/null &
 	local spid=$!
 	sleep 0.5
@@ -676,7 +923,7 @@ strace_row() {
 	sleep 0.3
 	kill -INT "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
-	stop_proc "$RELAY_PID"; RELAY_PID=""
+	stop_relays
 	local summary
 	summary=$(awk '$NF ~ /^(splice|read|write|recvfrom|sendto|recvmsg|sendmsg|readv|writev|epoll_wait|epoll_pwait|epoll_pwait2|epoll_ctl|poll|pselect6|select|madvise)$/ && $4 ~ /^[0-9]+$/ { printf "%s=%s ", $NF, $4 }' "$WORK/strace-$row.txt")
 	printf '%s\t%s\n' "$row" "$summary" >>"$WORK/strace.tsv"
@@ -684,8 +931,17 @@ strace_row() {
 }
 
 # ------------------------------------------------------------------ run
-ROWS_ALL="mptnd-tcp mptnd-splice mptnd-copy mptnd-unix haproxy-tcp haproxy-splice haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix $TLS_ROWS_ALL"
+SCTP_ROWS_ALL="mptnd-sctp mptnd-sctp-mtu9000 socat-sctp"
+ROWS_ALL="mptnd-tcp mptnd-splice mptnd-copy mptnd-unix haproxy-tcp haproxy-splice haproxy-unix nginx-tcp nginx-unix socat-tcp socat-unix $TLS_ROWS_ALL $SCTP_ROWS_ALL"
+# other path MTUs asked for with --only mptnd-sctp-mtuN
+for r in ${ONLY//,/ }; do
+	case "$r" in
+	mptnd-sctp-mtu*[!0-9]*|mptnd-sctp-mtu) ;;
+	mptnd-sctp-mtu*) case " $ROWS_ALL " in *" $r "*) ;; *) ROWS_ALL="$ROWS_ALL $r" ;; esac ;;
+	esac
+done
 ROWS=""
+SCTP_NA=""         # SCTP rows that cannot run here, as row=reason;...
 for r in $ROWS_ALL; do
 	if [ -n "$ONLY" ]; then case ",$ONLY," in *",$r,"*) ;; *) continue ;; esac; fi
 	[ "$r" = concurrency ] && continue
@@ -694,6 +950,18 @@ for r in $ROWS_ALL; do
 		have_tls || { log "run.sh: no TLS client in loadgen or no certificate: skipping $r"; continue; }
 	fi
 	case "$r" in
+	mptnd-sctp*)
+		have_mptnd || { log "run.sh: $MPTND not found or not executable: skipping $r"; continue; }
+		have_sctp_module || { log "run.sh: no sctp module (SCTP_MODULE, or .libs/sctp.so next to mptnd): skipping $r"; continue; }
+		;;
+	socat-sctp)
+		have_socat || { log "run.sh: socat not installed: skipping $r"; continue; }
+		if ! have_kernel_sctp; then
+			log "run.sh: $r: n/a ($KERNEL_SCTP_WHY)"
+			SCTP_NA="$SCTP_NA$r=$KERNEL_SCTP_WHY;"; continue
+		fi
+		have_socat_sctp || { log "run.sh: $r: n/a (socat built without SCTP)"; SCTP_NA="${SCTP_NA}$r=socat built without SCTP;"; continue; }
+		;;
 	mptnd-*) have_mptnd || { log "run.sh: $MPTND not found or not executable: skipping $r"; continue; } ;;
 	haproxy-*) have_haproxy || { log "run.sh: haproxy not installed: skipping $r"; continue; } ;;
 	nginx-*) have_nginx || { log "run.sh: nginx with the stream module not installed: skipping $r"; continue; } ;;
@@ -702,9 +970,11 @@ for r in $ROWS_ALL; do
 	esac
 	ROWS="$ROWS $r"
 done
-PLAIN_ROWS=""; TLS_ROWS=""
+PLAIN_ROWS=""; TLS_ROWS=""; SCTP_ROWS=""
 for r in $ROWS; do
-	if is_tls_row "$r"; then TLS_ROWS="$TLS_ROWS $r"; else PLAIN_ROWS="$PLAIN_ROWS $r"; fi
+	if is_tls_row "$r"; then TLS_ROWS="$TLS_ROWS $r"
+	elif is_sctp_row "$r"; then SCTP_ROWS="$SCTP_ROWS $r"
+	else PLAIN_ROWS="$PLAIN_ROWS $r"; fi
 done
 CONC_ROWS=""
 if [ "$WANT_CONC" = 1 ]; then
@@ -717,7 +987,7 @@ if [ "$WANT_CONC" = 1 ]; then
 		CONC_ROWS="$CONC_ROWS $r"
 	done
 fi
-[ -n "$ROWS$CONC_ROWS" ] || { log "run.sh: nothing to run"; exit 1; }
+[ -n "$ROWS$CONC_ROWS$SCTP_NA" ] || { log "run.sh: nothing to run"; exit 1; }
 
 "$LG" server "$SINK" >"$WORK/sink.log" 2>&1 &
 SINK_PID=$!
@@ -733,6 +1003,13 @@ MPTND_SUM=$(have_mptnd && sha256sum "$MPTND" 2>/dev/null | cut -c1-16)
 MPTND_RUN=$MPTND
 if have_mptnd && cp "$MPTND" "$WORK/mptnd-snapshot" 2>/dev/null; then
 	MPTND_RUN=$WORK/mptnd-snapshot
+fi
+# and of the sctp module, for the SCTP rows
+SCTP_MOD_RUN=$SCTP_MOD
+SCTP_MOD_SUM=""
+if [ -n "$SCTP_ROWS" ] && [ -n "$SCTP_MOD" ]; then
+	SCTP_MOD_SUM=$(sha256sum "$SCTP_MOD" 2>/dev/null | cut -c1-16)
+	cp "$SCTP_MOD" "$WORK/sctp-snapshot.so" 2>/dev/null && SCTP_MOD_RUN=$WORK/sctp-snapshot.so
 fi
 MPTND_VER="not run"
 if have_mptnd; then
@@ -753,6 +1030,8 @@ for rep in $(seq 1 "$REPEAT"); do
 	for row in $ROWS; do
 		if is_tls_row "$row"; then
 			run_tls_row "$row" "$rep" || note "$row failed in repeat $rep"
+		elif is_sctp_row "$row"; then
+			run_sctp_row "$row" "$rep" || note "$row failed in repeat $rep"
 		else
 			run_row "$row" "$rep" || note "$row failed in repeat $rep"
 		fi
@@ -772,6 +1051,9 @@ if [ -n "$MPTND_SUM" ] && [ "$(sha256sum "$MPTND" 2>/dev/null | cut -c1-16)" != 
 	else
 		note "$MPTND was rebuilt during the run; the numbers are for the snapshot taken at the start (sha256 $MPTND_SUM…)"
 	fi
+fi
+if [ -n "$SCTP_MOD_SUM" ] && [ "$(sha256sum "$SCTP_MOD" 2>/dev/null | cut -c1-16)" != "$SCTP_MOD_SUM" ]; then
+	note "$SCTP_MOD was rebuilt during the run; the SCTP rows used the copy taken at the start (sha256 $SCTP_MOD_SUM…) unless the snapshot fallback ran"
 fi
 
 # ------------------------------------------------------------------ report
@@ -824,12 +1106,16 @@ report() {
 	echo
 	local tlsver=""
 	[ -n "$TLS_ROWS" ] && tlsver="; $(have_stunnel && "$STUNNEL" -version 2>&1 | grep -m1 '^stunnel'); $(ver openssl version)"
-	echo "Versions: mptnd: $MPTND_VER; $(have_haproxy && ver haproxy -v); $(have_socat && socat -V 2>/dev/null | grep -m1 'socat version'); $(have_nginx && ver nginx -v)$tlsver; $(ver gcc --version)"
+	local sctpver=""
+	[ -n "$SCTP_MOD_SUM" ] && sctpver="; sctp module: $SCTP_MOD (sha256 $SCTP_MOD_SUM…)$(dpkg-query -W -f=', usrsctp ${Version}' libusrsctp2 2>/dev/null)"
+	echo "Versions: mptnd: $MPTND_VER$sctpver; $(have_haproxy && ver haproxy -v); $(have_socat && socat -V 2>/dev/null | grep -m1 'socat version'); $(have_nginx && ver nginx -v)$tlsver; $(ver gcc --version)"
 	echo
 	echo "Load average (1/5/15 min) before the run: $LOAD_START; after: $LOAD_END (the benchmark itself keeps about 2 busy)."
 	echo
 	if [ -n "$PLAIN_ROWS" ]; then
 		echo "Sizes: bulk ${BULK_SECS}s per run, ping-pong $PP_COUNT x 64 B, cps ${CPS_SECS}s per run, $IDLE_N idle connections."
+	elif [ -n "$SCTP_ROWS$SCTP_NA" ]; then
+		echo "Sizes: bulk ${BULK_SECS}s per run, ping-pong $PP_COUNT x 64 B${TLS_ROWS:+, cps/handshakes ${CPS_SECS}s per run}."
 	else
 		echo "Sizes: bulk ${BULK_SECS}s per run, cps/handshakes ${CPS_SECS}s per run."
 	fi
@@ -866,6 +1152,47 @@ report() {
 	echo "Cells are medians over the repeats; (N×) is the median of relay/direct, each relay run paired with a direct run just before it (higher is better for MiB/s and conn/s, lower for RTT). Direct row: median of all direct runs."
 	echo "CPU: utime+stime of the relay and all its processes/threads (from /proc) over its two bulk runs, per GiB moved. RSS/PSS: summed over the relay's processes, (holding $IDLE_N − before)/$IDLE_N; PSS splits shared pages between socat's forked children, so it is the fairer number for socat."
 	echo "Rows: mptnd = default (--splice auto: starts on the copy path, moves a busy connection to splice); mptnd --splice on / off = only splice / only copying through user space; haproxy = TCP mode defaults; haproxy splice = option splice-request + splice-response; nginx = stream proxy, proxy_half_close on; socat = TCP-LISTEN:P,fork,reuseaddr TCP:127.0.0.1:Q (UNIX-LISTEN:path,fork for unix)."
+	fi
+	if [ -n "$SCTP_ROWS$SCTP_NA" ]; then
+		local sinfo="" row
+		for row in $SCTP_ROWS; do
+			[ -s "$WORK/sctp-$row.info" ] && sinfo="$sinfo$row=$(head -1 "$WORK/sctp-$row.info");"
+		done
+		echo
+		echo "### tcp→sctp→tcp through two relays (node A: TCP in, SCTP out; node B: SCTP in, TCP to the sink)"
+		echo
+		awk -F'\t' -v rows="$SCTP_ROWS" -v info="$sinfo" -v na="$SCTP_NA" "$AWK_LIB"'
+		function kvsplit(str, arr,   n, i, k, v, p) {
+			n = split(str, p, ";")
+			for (i = 1; i <= n; i++) { if (p[i] == "") continue; k = p[i]; sub(/=.*/, "", k); v = p[i]; sub(/^[^=]*=/, "", v); arr[k] = v }
+		}
+		END {
+			ratios()
+			kvsplit(info, sinfo); kvsplit(na, sna)
+			print "| relays | SCTP | bulk 1 conn MiB/s | bulk 4 conns MiB/s | both relays CPU s/GiB | RTT p50 µs | RTT p99 µs |"
+			print "|---|---|---|---|---|---|---|"
+			printf "| direct | (tcp) | %s | %s | – | %s | %s |\n", \
+				fmt(median("direct" SUBSEP "bulk1")), fmt(median("direct" SUBSEP "bulk4")), \
+				fmt(median("direct" SUBSEP "p50")), fmt(median("direct" SUBSEP "p99"))
+			n = split(rows, rr, " ")
+			for (i = 1; i <= n; i++) {
+				row = rr[i]
+				if (row ~ /^mptnd-/) { name = "mptnd → mptnd"; what = (row in sinfo) ? sinfo[row] : "usrsctp over UDP" }
+				else { name = "socat → socat"; what = "kernel SCTP" }
+				if (row ~ /^mptnd-sctp-mtu/) { m = row; sub(/^mptnd-sctp-mtu/, "", m); name = name " (path-mtu " m ")" }
+				else if (row == "mptnd-sctp") name = name " (defaults)"
+				if (median(row SUBSEP "r_bulk1") == "" && median(row SUBSEP "r_p50") == "") {
+					printf "| %s | %s | failed | | | | |\n", name, what; continue
+				}
+				printf "| %s | %s | %s | %s | %s | %s | %s |\n", name, what, \
+					cell(row, "bulk1"), cell(row, "bulk4"), fmt(median(row SUBSEP "cpu_gib")), \
+					cell(row, "p50"), cell(row, "p99")
+			}
+			for (row in sna) printf "| %s | kernel SCTP | n/a (%s) | | | | |\n", (row == "socat-sctp") ? "socat → socat" : row, sna[row]
+		}' "$RES"
+		echo
+		echo "Cells are medians over the repeats; (N×) is the median of relays/direct, each run through the two relays paired with a direct run (client → sink) just before it. CPU: utime+stime of both relays and all their processes/threads over their two bulk runs, per GiB moved. Ping-pong: client, sink and both relays pinned to CPU 0, as for the rows above."
+		echo "Rows: mptnd → mptnd = node A \`listen tcp://127.0.0.1:P; target \"sctp://127.0.0.1:S?udp=UB&peer=mptnd\"\`, node B \`listen \"sctp://127.0.0.1:S?peer=mptnd\"; target tcp://127.0.0.1:Q\`, each with \`transport sctp { module sctp.so; udp-port U; backend udp; }\` and otherwise the module defaults (RTO min/initial/max 1 s/3 s/60 s, heartbeat 1 s, path MTU 1452), plus \`path-mtu N\` on both nodes for the path-mtu rows; socat → socat = \`socat TCP-LISTEN:P,bind=127.0.0.1,fork,reuseaddr SCTP-CONNECT:127.0.0.1:S\` and \`socat SCTP-LISTEN:S,bind=127.0.0.1,fork,reuseaddr TCP:127.0.0.1:Q\` (kernel SCTP only)."
 	fi
 	if [ -n "$CONC_ROWS" ]; then
 		echo
