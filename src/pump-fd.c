@@ -36,6 +36,7 @@
 #include "bridge.h"
 #include "common.h"
 #include "config.h"
+#include "framing.h"
 #include "log.h"
 #include "pool.h"
 #include "pump.h"
@@ -144,7 +145,7 @@ fd_message_eof(int fd)
 static enum step
 fd_read_message(struct bridge *b, struct half *src, struct half *dst, uint32_t cap)
 {
-	uint32_t hdr = fd_framing(src, dst) == MSG_FRAMING_LENGTH ? MSG_FRAMING_HDR : 0;
+	uint32_t hdr = fd_framing(src, dst) == MSG_FRAMING_LENGTH ? MSG_RECORD_HDR : 0;
 	struct iovec iov = { .iov_base = src->buf + hdr, .iov_len = cap - hdr };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	char reason[200];
@@ -189,7 +190,7 @@ static enum step
 fd_write_message(struct bridge *b, struct half *src, struct half *dst)
 {
 	bool records = fd_framing(dst, src) == MSG_FRAMING_LENGTH;
-	uint32_t max = (uint32_t)b->conf->buffer - MSG_FRAMING_HDR;
+	uint32_t max = (uint32_t)b->conf->buffer - MSG_RECORD_HDR;
 	bool progress = false;
 	char reason[200];
 
@@ -199,14 +200,17 @@ fd_write_message(struct bridge *b, struct half *src, struct half *dst)
 		ssize_t n;
 
 		if (records) {
-			len = src->buf_len >= MSG_FRAMING_HDR ? get_be32((const unsigned char *)p) : 0;
-			if (len > max) {
+			enum mptn_parse rc = msg_record_decode((const unsigned char *)p, src->buf_len,
+			    max, &len);
+
+			if (rc == MPTN_FAIL) {
 				snprintf(reason, sizeof reason, "%s-error (a record of %u bytes; "
-				    "buffer holds %u)", bridge_label(b, src), len, max);
+				    "buffer holds %u)", bridge_label(b, src), get_be32((const unsigned char *)p),
+				    max);
 				bridge_close(b, reason);
 				return STEP_CLOSED;
 			}
-			if (src->buf_len < MSG_FRAMING_HDR || src->buf_len - MSG_FRAMING_HDR < len) {
+			if (rc == MPTN_MORE) {
 				if (src->eof) {
 					snprintf(reason, sizeof reason, "%s-error (data ended inside "
 					    "a record)", bridge_label(b, src));
@@ -219,7 +223,7 @@ fd_write_message(struct bridge *b, struct half *src, struct half *dst)
 				}
 				break;
 			}
-			hdr = MSG_FRAMING_HDR;
+			hdr = MSG_RECORD_HDR;
 		}
 		n = send(dst->fd, p + hdr, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EAGAIN) {

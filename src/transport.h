@@ -58,8 +58,7 @@ typedef void (*dial_cb)(void *arg, int fd, int err, const char *error);
  * 4-byte big-endian length and the payload. Two message halves keep their
  * boundaries whatever the framing says.
  */
-enum msg_framing { MSG_FRAMING_NONE, MSG_FRAMING_LENGTH };
-#define MSG_FRAMING_HDR 4	/* bytes of a LENGTH record's header */
+enum msg_framing { MSG_FRAMING_NONE, MSG_FRAMING_LENGTH };	/* LENGTH: framing.h */
 
 struct transport {
 	const char *name;
