@@ -280,7 +280,9 @@ listening_tcp() {
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 fd_count() { ls "/proc/$1/fd" | wc -l; }
 # pipe_fds PID: how many of its fds are pipes (splice uses pooled pipe pairs).
-pipe_fds() { find "/proc/$1/fd" -mindepth 1 -lname 'pipe:*' 2>/dev/null | wc -l; }
+# find exits 1 when an fd closes while it walks the directory: that is not
+# an error here (the count is a snapshot).
+pipe_fds() { { find "/proc/$1/fd" -mindepth 1 -lname 'pipe:*' 2>/dev/null || true; } | wc -l; }
 # cpu_ticks PID: utime+stime in clock ticks (fields 14, 15 of /proc/PID/stat).
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 clk_tck() { getconf CLK_TCK; }
