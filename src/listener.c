@@ -1,10 +1,12 @@
 /*
  * listener.c - binding generations of listening sockets and the accept path.
  *
- * Each worker has its own evconnlistener on every listening socket (one
- * socket shared by all workers). After accept, a connection stays on the
- * accepting worker unless another is clearly less loaded, in which case it
- * is handed over (the hand-off DESIGN.md §3 describes). Accept errors from
+ * Each worker has its own evconnlistener on every listen address: on a
+ * socket of its own in a SO_REUSEPORT group for tcp and mptcp (the kernel
+ * spreads connections), else on one socket shared by all workers, where a
+ * connection stays on the accepting worker unless another is clearly less
+ * loaded, in which case it is handed over (the hand-off DESIGN.md §3
+ * describes). Accept errors from
  * fd exhaustion pause this worker's listener for LISTENER_PAUSE_MS instead
  * of spinning, with a warning at most once a second.
  */
