@@ -14,6 +14,7 @@
 #include <event2/event_struct.h>
 
 #include "clientcount.h"
+#include "timeq.h"
 
 struct bufferevent;
 struct config;
@@ -75,7 +76,7 @@ struct bridge {
 	char last_error[160];
 	char *close_reason;		/* a reason built at run time, kept until the free */
 	struct clientkey client;	/* counted for max-connections-per-client */
-	struct event timer;		/* idle/fin timeout, then the deferred free */
+	struct timeq_entry timer;	/* idle, fin, handshake or linger timeout */
 	uint64_t started_ms, active_ms;
 	bool closed;
 };
@@ -85,6 +86,8 @@ void bridge_start(struct worker *, struct config *, const struct lconf *conf,
     const struct taddr *listen, int fd);
 /* The one close path: log, stop, and free later from the loop. */
 void bridge_close(struct bridge *, const char *reason);
+/* Free a closed bridge (the worker's reap event does, from the loop). */
+void bridge_free(struct bridge *);
 
 /* The front's TLS handshake finished: dial now (the target waits for it). */
 void bridge_front_secured(struct bridge *);

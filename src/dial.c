@@ -2,13 +2,16 @@
  * dial.c - connect with Happy Eyeballs. State: an ordered candidate list,
  * the attempts in flight (each a socket and a write event), a stagger timer
  * that starts the next attempt every DIAL_ATTEMPT_DELAY_MS while none has
- * succeeded, and one deadline for the whole dial. A failed attempt starts
- * the next candidate at once. The first socket to connect wins; the others
- * are closed. The result is always delivered from the loop.
+ * succeeded (armed only while another candidate waits), and one deadline
+ * for the whole dial; both timers are entries in the worker's timeq. A
+ * failed attempt starts the next candidate at once. The first socket to
+ * connect wins; the others are closed. The result is always delivered from
+ * the loop.
  */
 #include "dial.h"
 #include "common.h"
 #include "resolve.h"
+#include "timeq.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -45,8 +48,8 @@ struct dial {
 	struct dial_cand *c;		/* as many as there are addresses, at most 16 */
 	size_t ncand, next;		/* attempt i is on c[i]; next == attempts started */
 	size_t live;
-	struct event stagger;
-	struct event deadline;
+	struct timeq_entry stagger;
+	struct timeq_entry deadline;
 	struct event report;		/* delivers the result from the loop */
 	int result_fd;
 	int last_err;
@@ -157,8 +160,8 @@ dial_stop_all(struct dial *d)
 
 	for (i = 0; i < d->next; i++)
 		dial_attempt_close(&d->c[i].att);
-	evtimer_del(&d->stagger);
-	evtimer_del(&d->deadline);
+	timeq_disarm(&d->stagger);
+	timeq_disarm(&d->deadline);
 	resolve_cancel(d->req);
 	d->req = NULL;
 }
@@ -293,11 +296,8 @@ dial_try_next(struct dial *d)
 		a->ev = event_new(worker_base(d->w), fd, EV_WRITE, dial_attempt_cb, a);
 		event_add(a->ev, NULL);
 		d->live++;
-		if (d->next < d->ncand) {
-			struct timeval tv = { 0, DIAL_ATTEMPT_DELAY_MS * 1000 };
-
-			evtimer_add(&d->stagger, &tv);
-		}
+		if (d->next < d->ncand)
+			timeq_arm(worker_timeq(d->w), &d->stagger, clock_ms(), DIAL_ATTEMPT_DELAY_MS);
 		return;
 	}
 	if (d->live == 0 && !dial_srv_next(d))
@@ -306,13 +306,13 @@ dial_try_next(struct dial *d)
 }
 
 static void
-dial_stagger_cb(evutil_socket_t unused, short what, void *arg)
+dial_stagger_cb(void *arg)
 {
 	dial_try_next(arg);
 }
 
 static void
-dial_deadline_cb(evutil_socket_t unused, short what, void *arg)
+dial_deadline_cb(void *arg)
 {
 	dial_finish(arg, -1, ETIMEDOUT, "connect timeout");
 }
@@ -375,14 +375,11 @@ dial_start(struct worker *w, const struct dial_spec *spec, uint64_t timeout_ms, 
 	d->arg = arg;
 	d->protocol = spec->protocol;
 	d->result_fd = -1;
-	evtimer_assign(&d->stagger, base, dial_stagger_cb, d);
-	evtimer_assign(&d->deadline, base, dial_deadline_cb, d);
+	timeq_entry_init(&d->stagger, dial_stagger_cb, d);
+	timeq_entry_init(&d->deadline, dial_deadline_cb, d);
 	event_assign(&d->report, base, -1, 0, dial_report_cb, d);
-	if (timeout_ms > 0) {
-		struct timeval tv = { (time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000 };
-
-		evtimer_add(&d->deadline, &tv);
-	}
+	if (timeout_ms > 0)
+		timeq_arm(worker_timeq(w), &d->deadline, clock_ms(), timeout_ms);
 	if (spec->srv_name != NULL) {
 		struct resolve_req *r = resolver_lookup_srv(worker_resolver(w), spec->srv_name,
 		    dial_srv_answered, d);
