@@ -1,12 +1,13 @@
 /*
  * dial.c - connect with Happy Eyeballs. State: an ordered candidate list,
- * the attempts in flight (each a socket and a write event), a stagger timer
+ * the attempts in flight (each a socket and a one-shot event), a stagger timer
  * that starts the next attempt every DIAL_ATTEMPT_DELAY_MS while none has
  * succeeded (armed only while another candidate waits), and one deadline
  * for the whole dial; both timers are entries in the worker's timeq. A
  * failed attempt starts the next candidate at once. The first socket to
  * connect wins; the others are closed. The result is always delivered from
- * the loop.
+ * the loop: by the winning attempt's own callback, or else through the
+ * report event (a dial can fail inside dial_start).
  */
 #include "dial.h"
 #include "common.h"
@@ -27,8 +28,8 @@
 #define DIAL_MAX_CANDIDATES 16
 
 struct dial_attempt {
-	int fd;
-	struct event *ev;
+	int fd;				/* -1: none in flight */
+	struct event ev;		/* pending while fd >= 0 */
 	struct dial *d;
 };
 
@@ -99,10 +100,8 @@ dial_set_candidates(struct dial *d, size_t n)
 		n = DIAL_MAX_CANDIDATES;
 	free(d->c);
 	d->c = xmalloc(n * sizeof *d->c);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		d->c[i].att.fd = -1;
-		d->c[i].att.ev = NULL;
-	}
 	d->ncand = n;
 	d->next = 0;
 }
@@ -146,8 +145,7 @@ dial_attempt_close(struct dial_attempt *a)
 {
 	if (a->fd < 0)
 		return;
-	event_free(a->ev);
-	a->ev = NULL;
+	event_del(&a->ev);
 	close(a->fd);
 	a->fd = -1;
 	a->d->live--;
@@ -250,16 +248,19 @@ dial_attempt_cb(evutil_socket_t fd, short what, void *arg)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+	/*
+	 * Writable and not readable: connected, no SO_ERROR to ask for (an error
+	 * or hang-up is reported as readable and writable). The event is not
+	 * persistent, so it is no longer pending.
+	 */
+	if ((what & EV_READ) && getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
 	if (err == 0) {
-		int won = a->fd;
-
-		event_free(a->ev);
-		a->ev = NULL;
 		a->fd = -1;
 		d->live--;
-		dial_finish(d, won, 0, NULL);
+		dial_stop_all(d);
+		d->result_fd = fd;
+		dial_report_cb(-1, 0, d);	/* already in the loop: no need to go round it */
 		return;
 	}
 	snprintf(d->error, sizeof d->error, "%s", strerror(err));
@@ -293,8 +294,8 @@ dial_try_next(struct dial *d)
 		}
 		a->fd = fd;
 		a->d = d;
-		a->ev = event_new(worker_base(d->w), fd, EV_WRITE, dial_attempt_cb, a);
-		event_add(a->ev, NULL);
+		event_assign(&a->ev, worker_base(d->w), fd, EV_READ | EV_WRITE, dial_attempt_cb, a);
+		event_add(&a->ev, NULL);
 		d->live++;
 		if (d->next < d->ncand)
 			timeq_arm(worker_timeq(d->w), &d->stagger, clock_ms(), DIAL_ATTEMPT_DELAY_MS);
