@@ -43,8 +43,9 @@ struct half {
 	struct event *tls_shut;		/* retries close_notify when the socket was full */
 	/* pump-fd.c: the socket, and what was read from it but not yet written on */
 	int fd;
-	struct event ev;		/* edge-triggered, read and write */
+	struct event ev;		/* edge-triggered: read, and write once it was full */
 	bool can_read, can_write;
+	bool watch_write;		/* ev reports writability too */
 	bool splice;			/* this direction moves through a pipe */
 	bool splice_failed;		/* never again for this direction */
 	char *buf;
