@@ -84,11 +84,45 @@ bridge_free(struct bridge *b)
 	free(b);
 }
 
+/*
+ * The bridge's last line: "bridge ID [LISTENER] closed: reason=R front=A<-B
+ * back=C up=N down=N duration=S.MMMs[ front-identity=I]", built by hand.
+ */
+static void
+bridge_log_closed(struct bridge *b, const char *reason)
+{
+	struct log_line l;
+
+	l.len = 0;
+	log_line_str(&l, "bridge ");
+	log_line_uint(&l, b->id);
+	log_line_str(&l, " [");
+	log_line_str(&l, b->conf->name);
+	log_line_str(&l, "] closed: reason=");
+	log_line_str(&l, reason);
+	log_line_str(&l, " front=");
+	log_line_str(&l, b->front.ta->label);
+	log_line_str(&l, "<-");
+	log_line_str(&l, b->front.name);
+	log_line_str(&l, " back=");
+	log_line_str(&l, b->back.name != NULL ? b->back.name : "-");
+	log_line_str(&l, " up=");
+	log_line_uint(&l, b->front.bytes);
+	log_line_str(&l, " down=");
+	log_line_uint(&l, b->back.bytes);
+	log_line_str(&l, " duration=");
+	log_line_milli(&l, clock_ms() - b->started_ms);
+	log_line_str(&l, "s");
+	if (b->front.identity != NULL) {
+		log_line_str(&l, " front-identity=");
+		log_line_str(&l, b->front.identity);
+	}
+	log_line_emit(LOG_LVL_INFO, &l);
+}
+
 void
 bridge_close(struct bridge *b, const char *reason)
 {
-	uint64_t now = clock_ms();
-
 	if (b->closed)
 		return;
 	b->closed = true;
@@ -98,14 +132,8 @@ bridge_close(struct bridge *b, const char *reason)
 		b->pump->stop(&b->front);
 	if (b->back.live)
 		b->pump->stop(&b->back);
-	log_info("bridge %llu [%s] closed: reason=%s front=%s<-%s back=%s up=%llu down=%llu "
-	    "duration=%.3fs%s%s", (unsigned long long)b->id, b->conf->name, reason,
-	    b->front.ta->label, b->front.name,
-	    b->back.name != NULL ? b->back.name : "-",
-	    (unsigned long long)b->front.bytes, (unsigned long long)b->back.bytes,
-	    (double)(now - b->started_ms) / 1000.0,
-	    b->front.identity != NULL ? " front-identity=" : "",
-	    b->front.identity != NULL ? b->front.identity : "");
+	if (log_is_enabled(LOG_LVL_INFO))
+		bridge_log_closed(b, reason);
 	mptn_bridges_live--;
 	b->conf->count->n--;
 	if (b->client.family != 0)
