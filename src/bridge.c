@@ -7,15 +7,16 @@
  * target are plain kernel stream sockets (so splice(2) can be used),
  * pump-bev otherwise (TLS). Half-close is per direction: a pump calls
  * bridge_shut_done() after shutting one half's write side; the bridge ends
- * when both are shut, or on an error or timeout. The idle timer is lazy:
- * activity only stamps a time and the timer re-arms itself for what is left.
- * Once one direction is done, the fin-timeout applies instead.
+ * when both are shut, or on an error or timeout. The bridge's one timer
+ * (an entry in its worker's timeq) is lazy: activity only stamps a time and
+ * the timer re-arms itself for what is left of the idle timeout. Once one
+ * direction is done, the fin-timeout applies instead.
  * On a gateway listener the targets come from the client: handshake.c runs
  * first and sets b->targets. On a tls+ listener the target is dialled only
  * once the client's handshake is done (and its certificate has passed the
  * listener's `cert` rules). Both are held to handshake-timeout.
- * Memory is freed from the loop after the close, never inside the callback
- * that decided to close.
+ * Memory is freed from the loop after the close (the worker's reap event
+ * calls bridge_free), never inside the callback that decided to close.
  */
 #include "bridge.h"
 #include "common.h"
@@ -26,6 +27,7 @@
 #include "handshake.h"
 #include "log.h"
 #include "pump.h"
+#include "timeq.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -38,7 +40,7 @@
 static _Atomic uint64_t bridge_next_id = 1;
 
 /*
- * What an idle bridge costs: this struct (888 bytes on x86-64 today, with
+ * What an idle bridge costs: this struct (912 bytes on x86-64 today, with
  * both halves and their events) plus the two peer names. No buffer and no
  * pipe: the pumps take those only while data is in flight.
  */
@@ -68,11 +70,9 @@ half_release(struct bridge *b, struct half *h)
 	free(h->identity);
 }
 
-static void
-bridge_free_cb(evutil_socket_t unused, short what, void *arg)
+void
+bridge_free(struct bridge *b)
 {
-	struct bridge *b = arg;
-
 	half_release(b, &b->front);
 	half_release(b, &b->back);
 	handshake_free(b);
@@ -84,11 +84,45 @@ bridge_free_cb(evutil_socket_t unused, short what, void *arg)
 	free(b);
 }
 
+/*
+ * The bridge's last line: "bridge ID [LISTENER] closed: reason=R front=A<-B
+ * back=C up=N down=N duration=S.MMMs[ front-identity=I]", built by hand.
+ */
+static void
+bridge_log_closed(struct bridge *b, const char *reason)
+{
+	struct log_line l;
+
+	l.len = 0;
+	log_line_str(&l, "bridge ");
+	log_line_uint(&l, b->id);
+	log_line_str(&l, " [");
+	log_line_str(&l, b->conf->name);
+	log_line_str(&l, "] closed: reason=");
+	log_line_str(&l, reason);
+	log_line_str(&l, " front=");
+	log_line_str(&l, b->front.ta->label);
+	log_line_str(&l, "<-");
+	log_line_str(&l, b->front.name);
+	log_line_str(&l, " back=");
+	log_line_str(&l, b->back.name != NULL ? b->back.name : "-");
+	log_line_str(&l, " up=");
+	log_line_uint(&l, b->front.bytes);
+	log_line_str(&l, " down=");
+	log_line_uint(&l, b->back.bytes);
+	log_line_str(&l, " duration=");
+	log_line_milli(&l, clock_ms() - b->started_ms);
+	log_line_str(&l, "s");
+	if (b->front.identity != NULL) {
+		log_line_str(&l, " front-identity=");
+		log_line_str(&l, b->front.identity);
+	}
+	log_line_emit(LOG_LVL_INFO, &l);
+}
+
 void
 bridge_close(struct bridge *b, const char *reason)
 {
-	uint64_t now = clock_ms();
-
 	if (b->closed)
 		return;
 	b->closed = true;
@@ -98,22 +132,14 @@ bridge_close(struct bridge *b, const char *reason)
 		b->pump->stop(&b->front);
 	if (b->back.live)
 		b->pump->stop(&b->back);
-	log_info("bridge %llu [%s] closed: reason=%s front=%s<-%s back=%s up=%llu down=%llu "
-	    "duration=%.3fs%s%s", (unsigned long long)b->id, b->conf->name, reason,
-	    b->front.ta->label, b->front.name,
-	    b->back.name != NULL ? b->back.name : "-",
-	    (unsigned long long)b->front.bytes, (unsigned long long)b->back.bytes,
-	    (double)(now - b->started_ms) / 1000.0,
-	    b->front.identity != NULL ? " front-identity=" : "",
-	    b->front.identity != NULL ? b->front.identity : "");
+	if (log_is_enabled(LOG_LVL_INFO))
+		bridge_log_closed(b, reason);
 	mptn_bridges_live--;
 	b->conf->count->n--;
 	if (b->client.family != 0)
 		clientcount_leave(b->conf->count, &b->client);
-	worker_bridge_removed(b->w, b);
-	evtimer_del(&b->timer);
-	event_assign(&b->timer, worker_base(b->w), -1, 0, bridge_free_cb, b);
-	event_active(&b->timer, EV_TIMEOUT, 0);
+	timeq_disarm(&b->timer);
+	worker_bridge_removed(b->w, b);	/* which frees it from the loop */
 }
 
 void
@@ -153,15 +179,16 @@ bridge_timeout(struct bridge *b)
 }
 
 static void
-bridge_timer_cb(evutil_socket_t unused, short what, void *arg)
+bridge_timer_cb(void *arg)
 {
 	struct bridge *b = arg;
+	uint64_t from, after;
 
 	if (b->linger != NULL) {
 		bridge_close(b, b->linger);
 		return;
 	}
-	if (handshake_timer_ms(b) >= 0) {
+	if (handshake_deadline(b, &from, &after)) {
 		handshake_timer(b);
 		return;
 	}
@@ -176,32 +203,25 @@ bridge_timer_cb(evutil_socket_t unused, short what, void *arg)
 	bridge_arm_timer(b);
 }
 
-/* Arm the timer: linger, handshake, or what is left of the idle (or fin) timeout. */
+/* Arm the timer: linger, handshake, or the idle (or fin) timeout from the last activity. */
 void
 bridge_arm_timer(struct bridge *b)
 {
-	uint64_t limit = bridge_timeout(b), idle, left;
-	long hs_ms = handshake_timer_ms(b);
-	struct timeval tv;
+	struct timeq *tq = worker_timeq(b->w);
+	uint64_t from, after;
 
-	if (hs_ms < 0)
-		hs_ms = bridge_tls_pending_ms(b);
-	if (b->linger != NULL || hs_ms >= 0) {
-		left = b->linger != NULL ? BRIDGE_LINGER_MS : (uint64_t)hs_ms;
-		tv.tv_sec = (time_t)(left / 1000);
-		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
-		evtimer_add(&b->timer, &tv);
+	if (b->closed)
 		return;
-	}
-	if (limit == 0) {
-		evtimer_del(&b->timer);
-		return;
-	}
-	idle = clock_ms() - b->active_ms;
-	left = idle >= limit ? 1 : limit - idle;
-	tv.tv_sec = (time_t)(left / 1000);
-	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
-	evtimer_add(&b->timer, &tv);
+	if (b->linger != NULL)
+		timeq_arm(tq, &b->timer, clock_ms(), BRIDGE_LINGER_MS);
+	else if (handshake_deadline(b, &from, &after))
+		timeq_arm(tq, &b->timer, from, after);
+	else if (bridge_tls_pending_ms(b) >= 0)
+		timeq_arm(tq, &b->timer, b->started_ms, b->conf->handshake_timeout_ms);
+	else if ((after = bridge_timeout(b)) > 0)
+		timeq_arm(tq, &b->timer, b->active_ms, after);
+	else
+		timeq_disarm(&b->timer);
 }
 
 void
@@ -352,7 +372,7 @@ bridge_start(struct worker *w, struct config *cfg, const struct lconf *conf,
 	b->front.ta = listen;
 	b->front.fd_for_rules = fd;
 	b->front.name = listen->tp->peer_name(listen, fd);
-	evtimer_assign(&b->timer, worker_base(w), bridge_timer_cb, b);
+	timeq_entry_init(&b->timer, bridge_timer_cb, b);
 	mptn_bridges_live++;
 	conf->count->n++;
 	worker_bridge_added(w, b);

@@ -15,6 +15,7 @@
 #include <event2/event_struct.h>
 
 #include "clientcount.h"
+#include "timeq.h"
 
 struct bufferevent;
 struct config;
@@ -43,8 +44,9 @@ struct half {
 	struct event *tls_shut;		/* retries close_notify when the socket was full */
 	/* pump-fd.c: the socket, and what was read from it but not yet written on */
 	int fd;
-	struct event ev;		/* edge-triggered, read and write */
+	struct event ev;		/* edge-triggered: read, and write once it was full */
 	bool can_read, can_write;
+	bool watch_write;		/* ev reports writability too */
 	bool splice;			/* this direction moves through a pipe */
 	bool splice_failed;		/* never again for this direction */
 	char *buf;
@@ -78,7 +80,7 @@ struct bridge {
 	char last_error[160];
 	char *close_reason;		/* a reason built at run time, kept until the free */
 	struct clientkey client;	/* counted for max-connections-per-client */
-	struct event timer;		/* idle/fin timeout, then the deferred free */
+	struct timeq_entry timer;	/* idle, fin, handshake or linger timeout */
 	uint64_t started_ms, active_ms;
 	bool messages;			/* an address keeps message boundaries: never splice */
 	bool closed;
@@ -89,6 +91,8 @@ void bridge_start(struct worker *, struct config *, const struct lconf *conf,
     const struct taddr *listen, int fd);
 /* The one close path: log, stop, and free later from the loop. */
 void bridge_close(struct bridge *, const char *reason);
+/* Free a closed bridge (the worker's reap event does, from the loop). */
+void bridge_free(struct bridge *);
 
 /* The front's TLS handshake finished: dial now (the target waits for it). */
 void bridge_front_secured(struct bridge *);

@@ -1,14 +1,18 @@
 /*
  * dial.c - connect with Happy Eyeballs. State: an ordered candidate list,
- * the attempts in flight (each a socket and a write event), a stagger timer
+ * the attempts in flight (each a socket and a one-shot event), a stagger timer
  * that starts the next attempt every DIAL_ATTEMPT_DELAY_MS while none has
- * succeeded, and one deadline for the whole dial. A failed attempt starts
- * the next candidate at once. The first socket to connect wins; the others
- * are closed. The result is always delivered from the loop.
+ * succeeded (armed only while another candidate waits), and one deadline
+ * for the whole dial; both timers are entries in the worker's timeq. A
+ * failed attempt starts the next candidate at once. The first socket to
+ * connect wins; the others are closed. The result is always delivered from
+ * the loop: by the winning attempt's own callback, or else through the
+ * report event (a dial can fail inside dial_start).
  */
 #include "dial.h"
 #include "common.h"
 #include "resolve.h"
+#include "timeq.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -24,8 +28,8 @@
 #define DIAL_MAX_CANDIDATES 16
 
 struct dial_attempt {
-	int fd;
-	struct event *ev;
+	int fd;				/* -1: none in flight */
+	struct event ev;		/* pending while fd >= 0 */
 	struct dial *d;
 };
 
@@ -46,8 +50,8 @@ struct dial {
 	struct dial_cand *c;		/* as many as there are addresses, at most 16 */
 	size_t ncand, next;		/* attempt i is on c[i]; next == attempts started */
 	size_t live;
-	struct event stagger;
-	struct event deadline;
+	struct timeq_entry stagger;
+	struct timeq_entry deadline;
 	struct event report;		/* delivers the result from the loop */
 	int result_fd;
 	int last_err;
@@ -97,10 +101,8 @@ dial_set_candidates(struct dial *d, size_t n)
 		n = DIAL_MAX_CANDIDATES;
 	free(d->c);
 	d->c = xmalloc(n * sizeof *d->c);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		d->c[i].att.fd = -1;
-		d->c[i].att.ev = NULL;
-	}
 	d->ncand = n;
 	d->next = 0;
 }
@@ -144,8 +146,7 @@ dial_attempt_close(struct dial_attempt *a)
 {
 	if (a->fd < 0)
 		return;
-	event_free(a->ev);
-	a->ev = NULL;
+	event_del(&a->ev);
 	close(a->fd);
 	a->fd = -1;
 	a->d->live--;
@@ -158,8 +159,8 @@ dial_stop_all(struct dial *d)
 
 	for (i = 0; i < d->next; i++)
 		dial_attempt_close(&d->c[i].att);
-	evtimer_del(&d->stagger);
-	evtimer_del(&d->deadline);
+	timeq_disarm(&d->stagger);
+	timeq_disarm(&d->deadline);
 	resolve_cancel(d->req);
 	d->req = NULL;
 }
@@ -248,16 +249,19 @@ dial_attempt_cb(evutil_socket_t fd, short what, void *arg)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+	/*
+	 * Writable and not readable: connected, no SO_ERROR to ask for (an error
+	 * or hang-up is reported as readable and writable). The event is not
+	 * persistent, so it is no longer pending.
+	 */
+	if ((what & EV_READ) && getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
 	if (err == 0) {
-		int won = a->fd;
-
-		event_free(a->ev);
-		a->ev = NULL;
 		a->fd = -1;
 		d->live--;
-		dial_finish(d, won, 0, NULL);
+		dial_stop_all(d);
+		d->result_fd = fd;
+		dial_report_cb(-1, 0, d);	/* already in the loop: no need to go round it */
 		return;
 	}
 	snprintf(d->error, sizeof d->error, "%s", strerror(err));
@@ -291,14 +295,11 @@ dial_try_next(struct dial *d)
 		}
 		a->fd = fd;
 		a->d = d;
-		a->ev = event_new(worker_base(d->w), fd, EV_WRITE, dial_attempt_cb, a);
-		event_add(a->ev, NULL);
+		event_assign(&a->ev, worker_base(d->w), fd, EV_READ | EV_WRITE, dial_attempt_cb, a);
+		event_add(&a->ev, NULL);
 		d->live++;
-		if (d->next < d->ncand) {
-			struct timeval tv = { 0, DIAL_ATTEMPT_DELAY_MS * 1000 };
-
-			evtimer_add(&d->stagger, &tv);
-		}
+		if (d->next < d->ncand)
+			timeq_arm(worker_timeq(d->w), &d->stagger, clock_ms(), DIAL_ATTEMPT_DELAY_MS);
 		return;
 	}
 	if (d->live == 0 && !dial_srv_next(d))
@@ -307,13 +308,13 @@ dial_try_next(struct dial *d)
 }
 
 static void
-dial_stagger_cb(evutil_socket_t unused, short what, void *arg)
+dial_stagger_cb(void *arg)
 {
 	dial_try_next(arg);
 }
 
 static void
-dial_deadline_cb(evutil_socket_t unused, short what, void *arg)
+dial_deadline_cb(void *arg)
 {
 	dial_finish(arg, -1, ETIMEDOUT, "connect timeout");
 }
@@ -377,14 +378,11 @@ dial_start(struct worker *w, const struct dial_spec *spec, uint64_t timeout_ms, 
 	d->protocol = spec->protocol;
 	d->type = spec->type != 0 ? spec->type : SOCK_STREAM;
 	d->result_fd = -1;
-	evtimer_assign(&d->stagger, base, dial_stagger_cb, d);
-	evtimer_assign(&d->deadline, base, dial_deadline_cb, d);
+	timeq_entry_init(&d->stagger, dial_stagger_cb, d);
+	timeq_entry_init(&d->deadline, dial_deadline_cb, d);
 	event_assign(&d->report, base, -1, 0, dial_report_cb, d);
-	if (timeout_ms > 0) {
-		struct timeval tv = { (time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000 };
-
-		evtimer_add(&d->deadline, &tv);
-	}
+	if (timeout_ms > 0)
+		timeq_arm(worker_timeq(w), &d->deadline, clock_ms(), timeout_ms);
 	if (spec->srv_name != NULL) {
 		struct resolve_req *r = resolver_lookup_srv(worker_resolver(w), spec->srv_name,
 		    dial_srv_answered, d);

@@ -426,24 +426,23 @@ handshake_input(struct bridge *b)
 	}
 }
 
-long
-handshake_timer_ms(const struct bridge *b)
+bool
+handshake_deadline(const struct bridge *b, uint64_t *from_ms, uint64_t *after_ms)
 {
-	uint64_t elapsed;
-
 	if (b->hs == NULL || b->hs->stage == HS_DIALING || b->hs->stage == HS_REFUSED ||
 	    b->hs->stage == HS_ASSOCIATED)
-		return -1;
-	if (b->hs->stage == HS_DELAY)
-		return (long)b->hs->delay_ms;
-	if (b->hs->stage == HS_BINDING) {
-		elapsed = clock_ms() - b->hs->bind_started;
-		return elapsed >= b->conf->connect_timeout_ms ? 0 :
-		    (long)(b->conf->connect_timeout_ms - elapsed);
+		return false;
+	if (b->hs->stage == HS_DELAY) {
+		*from_ms = clock_ms();
+		*after_ms = b->hs->delay_ms;
+	} else if (b->hs->stage == HS_BINDING) {
+		*from_ms = b->hs->bind_started;
+		*after_ms = b->conf->connect_timeout_ms;
+	} else {
+		*from_ms = b->started_ms;
+		*after_ms = b->conf->handshake_timeout_ms;
 	}
-	elapsed = clock_ms() - b->started_ms;
-	return elapsed >= b->conf->handshake_timeout_ms ? 0 :
-	    (long)(b->conf->handshake_timeout_ms - elapsed);
+	return true;
 }
 
 void

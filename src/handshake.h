@@ -7,6 +7,7 @@
 #define MPTN_HANDSHAKE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct bridge;
 
@@ -14,8 +15,8 @@ struct bridge;
 void handshake_start(struct bridge *, int fd);
 /* New bytes (or EOF) from the front. */
 void handshake_input(struct bridge *);
-/* Milliseconds until the handshake's next deadline, or -1 when none runs. */
-long handshake_timer_ms(const struct bridge *);
+/* The handshake's next deadline, FROM_MS + AFTER_MS; false when none runs. */
+bool handshake_deadline(const struct bridge *, uint64_t *from_ms, uint64_t *after_ms);
 /* The timer fired: a delayed refusal is due, or the handshake took too long. */
 void handshake_timer(struct bridge *);
 /* The dial ended: FD connected, or ERR (errno / DIAL_ERR_NAME) with REASON. */

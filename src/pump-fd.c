@@ -2,10 +2,15 @@
  * pump-fd.c - moving bytes between two plain kernel stream sockets (tcp,
  * mptcp, unix), by copy or by splice(2).
  *
- * Each half has one edge-triggered event for read and write, registered
- * once; the callback only records readiness (can_read, can_write, cleared
- * again by EAGAIN) and runs both directions until neither makes progress,
- * yielding after FD_BUDGET bytes so one bridge cannot starve the others.
+ * Each half has one edge-triggered event, registered for reading only: a
+ * socket starts writable, and watching for writability would cost a wakeup
+ * per half for nothing (edge-triggered registration reports it at once).
+ * The first write that meets a full socket adds writing to the event, for
+ * the rest of the half's life (a delete and an add: re-registering reports
+ * the socket's current state, so no edge is lost). The callback only
+ * records readiness (can_read, can_write, cleared again by EAGAIN) and runs
+ * both directions until neither makes progress, yielding after FD_BUDGET
+ * bytes so one bridge cannot starve the others.
  *
  * A direction (source half -> the other) holds at most `buffer` bytes in
  * flight: in a buffer from the worker's pool (copy: one read lands in the
@@ -58,6 +63,22 @@
 #define FD_BUDGET (1024 * 1024)
 
 enum step { STEP_IDLE, STEP_PROGRESS, STEP_CLOSED };
+
+static void fd_event_cb(evutil_socket_t, short, void *);
+
+/* H's socket is full: from now on its event also reports writability. */
+static void
+fd_blocked(struct half *h)
+{
+	h->can_write = false;
+	if (h->watch_write)
+		return;
+	h->watch_write = true;
+	event_del(&h->ev);
+	event_assign(&h->ev, worker_base(h->bridge->w), h->fd,
+	    EV_READ | EV_WRITE | EV_PERSIST | EV_ET, fd_event_cb, h);
+	event_add(&h->ev, NULL);
+}
 
 static void
 fd_fail(struct bridge *b, struct half *h, int err, bool writing)
@@ -227,7 +248,7 @@ fd_write_message(struct bridge *b, struct half *src, struct half *dst)
 		}
 		n = send(dst->fd, p + hdr, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EAGAIN) {
-			dst->can_write = false;
+			fd_blocked(dst);
 			break;
 		}
 		if (n < 0) {
@@ -259,7 +280,7 @@ fd_write(struct bridge *b, struct half *src, struct half *dst)
 			src->in_pipe -= (uint32_t)n;
 			progress = true;
 		} else if (n < 0 && errno == EAGAIN) {
-			dst->can_write = false;
+			fd_blocked(dst);
 			return STEP_IDLE;
 		} else if (n < 0 && fd_err_is_peer(errno)) {
 			fd_fail(b, dst, errno, true);
@@ -278,7 +299,7 @@ fd_write(struct bridge *b, struct half *src, struct half *dst)
 				src->buf_off = 0;
 			progress = true;
 		} else if (n < 0 && errno == EAGAIN)
-			dst->can_write = false;
+			fd_blocked(dst);
 		else {
 			fd_fail(b, dst, n < 0 ? errno : EPIPE, true);
 			return STEP_CLOSED;
@@ -440,8 +461,7 @@ fd_attach(struct bridge *b, struct half *h, int fd)
 	h->framing = h->msg ? (uint8_t)h->ta->tp->framing(h->ta) : MSG_FRAMING_NONE;
 	h->splice = b->conf->splice == CONFIG_SPLICE_ON && !b->messages;
 	h->can_write = true;
-	event_assign(&h->ev, worker_base(b->w), fd, EV_READ | EV_WRITE | EV_PERSIST | EV_ET,
-	    fd_event_cb, h);
+	event_assign(&h->ev, worker_base(b->w), fd, EV_READ | EV_PERSIST | EV_ET, fd_event_cb, h);
 	if (event_add(&h->ev, NULL) != 0) {
 		close(fd);
 		h->fd = -1;

@@ -3,6 +3,8 @@
  * (no listeners, no bridges left) or to stop. Cross-thread work arrives as
  * tasks on a mutex-protected queue and a user event made active from the
  * posting thread (libevent's pthreads support wakes the loop).
+ * A closed bridge moves from the live list to the closed list and is freed
+ * by the reap event, from the loop (never inside the callback that closed it).
  * Invariant: a bridge is only ever touched on the thread of its worker.
  */
 #include "worker.h"
@@ -12,6 +14,7 @@
 #include "log.h"
 #include "pool.h"
 #include "resolve.h"
+#include "timeq.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -36,6 +39,7 @@ struct worker {
 	struct event_base *base;
 	struct resolver *resolver;
 	struct pool *pool;
+	struct timeq *timeq;
 	pthread_mutex_t lock;
 	struct task *head, **tail;
 	int wake_fd;			/* eventfd: other threads wake the worker */
@@ -43,6 +47,8 @@ struct worker {
 	struct event *done_ev;		/* on the main base */
 	_Atomic long load;
 	TAILQ_HEAD(, bridge) bridges;
+	TAILQ_HEAD(, bridge) closed;	/* waiting for the reap event */
+	struct event *reap;
 	bool draining;
 };
 
@@ -71,6 +77,12 @@ struct pool *
 worker_pool(struct worker *w)
 {
 	return w->pool;
+}
+
+struct timeq *
+worker_timeq(struct worker *w)
+{
+	return w->timeq;
 }
 
 unsigned
@@ -129,7 +141,22 @@ worker_bridge_removed(struct worker *w, struct bridge *b)
 {
 	TAILQ_REMOVE(&w->bridges, b, entry);
 	w->load--;
+	if (TAILQ_EMPTY(&w->closed))
+		event_active(w->reap, EV_TIMEOUT, 0);
+	TAILQ_INSERT_TAIL(&w->closed, b, entry);
 	worker_maybe_end(w);
+}
+
+static void
+worker_reap_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct bridge *b;
+
+	while ((b = TAILQ_FIRST(&w->closed)) != NULL) {
+		TAILQ_REMOVE(&w->closed, b, entry);
+		bridge_free(b);
+	}
 }
 
 static void
@@ -272,12 +299,15 @@ workers_start(size_t n, struct event_base *main_base, void (*done_cb)(void *), v
 		}
 		w->resolver = resolver_new(w->base);
 		w->pool = pool_new();
+		w->timeq = timeq_new(w->base);
+		w->reap = event_new(w->base, -1, 0, worker_reap_cb, w);
 		pthread_mutex_init(&w->lock, NULL);
 		w->tail = &w->head;
 		w->wake = event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, worker_wake_cb, w);
 		event_add(w->wake, NULL);
 		w->done_ev = event_new(main_base, -1, 0, worker_done_trampoline, NULL);
 		TAILQ_INIT(&w->bridges);
+		TAILQ_INIT(&w->closed);
 		workers[i] = w;
 	}
 	for (i = 0; i < n; i++) {
@@ -297,8 +327,11 @@ workers_join(void)
 		struct worker *w = workers[i];
 
 		pthread_join(w->thread, NULL);
+		worker_reap_cb(-1, 0, w);	/* normally done by the last loop already */
 		resolver_free(w->resolver);
 		pool_free(w->pool);
+		timeq_free(w->timeq);
+		event_free(w->reap);
 		event_free(w->wake);
 		close(w->wake_fd);
 		event_free(w->done_ev);

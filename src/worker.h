@@ -12,6 +12,7 @@
 struct event_base;
 struct resolver;
 struct pool;
+struct timeq;
 struct worker;
 struct gen;
 struct bridge;
@@ -28,6 +29,7 @@ void workers_join(void);
 struct event_base *worker_base(struct worker *);
 struct resolver *worker_resolver(struct worker *);
 struct pool *worker_pool(struct worker *);
+struct timeq *worker_timeq(struct worker *);
 unsigned worker_id(struct worker *);
 
 /* Run FN(w, ARG) on W's thread soon. */
@@ -38,6 +40,7 @@ void worker_call(struct worker *, worker_fn fn, void *arg);
 /* Live bridges on a worker (for balancing; read from any thread). */
 long worker_load(struct worker *);
 void worker_bridge_added(struct worker *, struct bridge *);
+/* A closed bridge: no longer counted, and freed soon from the loop (bridge_free). */
 void worker_bridge_removed(struct worker *, struct bridge *);
 
 /* Stop accepting and let the worker end when its bridges are done. */

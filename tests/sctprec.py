@@ -29,6 +29,7 @@ options:
   --raw-header LEN              send one length header claiming LEN bytes and LEN bytes
   --wait-close                  after sending, read until the peer closes; report how
   --no-eof                      done once the expected records are in (echo servers never close)
+  --pause SECS                  wait before reading (the sender meets a full socket)
   --timeout SECS                (default 60)
 Prints one "done ..." line; exit 0 when every check passed, 1 otherwise.
 """
@@ -205,6 +206,7 @@ def session(sock, args):
         t.start()
     else:
         sock.shutdown(socket.SHUT_WR)
+    time.sleep(args.pause)
     receiver(sock, args, res, deadline)
     if t is not None:
         t.join(max(0.0, deadline - time.monotonic()))
@@ -239,6 +241,8 @@ def main():
     p.add_argument("--no-eof", action="store_true")
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--seqpacket", action="store_true")
+    p.add_argument("--pause", type=float, default=0,
+                   help="wait this long before reading (backpressure on the sender)")
     args = p.parse_args()
     if args.seqpacket and args.framing != "length":
         p.error("--seqpacket carries no stream ids: use --framing length")

@@ -6,7 +6,8 @@
 #     record arrives as one message, each message comes back as one record;
 #     2,000 each way on one connection at once.
 #  2. unix-seqpacket -> unix-seqpacket: 2,000 messages each way keep their
-#     boundaries (no framing between two message sockets).
+#     boundaries (no framing between two message sockets); the server waits
+#     1 s before reading, so mptnd's sends meet a full socket and must resume.
 #  3. a unix-seqpacket?framing=length listener in front of a tcp record
 #     server: 2,000 each way.
 #  4. framing=none: 1 MiB of bytes from a tcp client arrive intact as
@@ -53,7 +54,8 @@ mptnd_stop_clean
 
 # ---- 2. seqpacket <-> seqpacket ----------------------------------------------------
 S2=$(sock_path rec2); F2=$(sock_path front2); track_file "$S2"
-rec r2 listen "$S2" 0 --seqpacket --expect $N --expect-seed 21 --send $N --send-seed 22 --timeout 60
+rec r2 listen "$S2" 0 --seqpacket --expect $N --expect-seed 21 --send $N --send-seed 22 --timeout 60 \
+    --pause 1
 rec_ready r2
 start_mptnd -v --listen "unix-seqpacket:$F2" --target "unix-seqpacket:$S2"
 rec c2 connect "$F2" 0 --seqpacket --send $N --send-seed 21 --expect $N --expect-seed 22 --timeout 60
