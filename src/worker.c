@@ -1,8 +1,9 @@
 /*
  * worker.c - worker threads. Each runs its event_base until told to drain
  * (no listeners, no bridges left) or to stop. Cross-thread work arrives as
- * tasks on a mutex-protected queue and a user event made active from the
- * posting thread (libevent's pthreads support wakes the loop).
+ * tasks on a mutex-protected queue; the posting thread writes the worker's
+ * eventfd, whose event wakes the loop (worker bases run without libevent's
+ * locks, so nothing else may touch them from another thread).
  * A closed bridge moves from the live list to the closed list and is freed
  * by the reap event, from the loop (never inside the callback that closed it).
  * Invariant: a bridge is only ever touched on the thread of its worker.
