@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # sctp-module.sh - the sctp transport as a loadable module: loading, settings,
 # start-up errors, and what it exposes.
-#  1. `mptnd --version -f CONF` lists sctp under the loaded transports; a
-#     module built for another ABI is refused with "rebuild the module".
+#  1. `mptnd --version -f CONF` lists sctp under the loaded transports, also
+#     for the shipped etc/mptnd.conf, which loads it through
+#     etc/transports.d/sctp.conf by name; a module built for another ABI is
+#     refused with "rebuild the module".
 #  2. Bad settings and addresses fail `mptnd -t` with FILE:LINE and a reason;
 #     errors only the start can see (timer order, a listen address without
 #     a UDP socket, a UDP port in use, `backend kernel` on a kernel without
@@ -36,6 +38,14 @@ sctp_conf "$T/ok.conf" "$U" "listener l { listen tcp://127.0.0.1:1; target \"sct
 grep -q '^transports (loaded): sctp$' "$T/version.out" || fail "--version does not list sctp: $(cat "$T/version.out")"
 log "--version -f lists: $(grep '^transports (loaded)' "$T/version.out")"
 "$MPTND" -t -f "$T/ok.conf" > "$T/t.out" 2>&1 || fail "-t rejected a good config: $(cat "$T/t.out")"
+# the shipped plugin file and example configuration, as installed: the module by name
+MPTND_MODULE_DIR=$(dirname "$SCTP_MODULE") "$MPTND" --version -f "$srcdir/etc/mptnd.conf" \
+    > "$T/shipped.out" 2>&1 || fail "etc/mptnd.conf: --version -f failed: $(cat "$T/shipped.out")"
+grep -q '^transports (loaded): sctp$' "$T/shipped.out" ||
+    fail "etc/mptnd.conf (include transports.d/*.conf) does not load sctp: $(cat "$T/shipped.out")"
+MPTND_MODULE_DIR=$(dirname "$SCTP_MODULE") "$MPTND" -t -f "$srcdir/etc/mptnd.conf" \
+    > "$T/shipped-t.out" 2>&1 || fail "etc/mptnd.conf: -t failed: $(cat "$T/shipped-t.out")"
+log "etc/mptnd.conf includes etc/transports.d/sctp.conf: sctp loaded by name, -t passes"
 if [ -f "$BADABI" ]; then
     echo "transport badabi { module $BADABI; }" > "$T/badabi.conf"
     expect_bad badabi "badabi.conf:1: module .*built for transport ABI [0-9]+ .*rebuild the module" -t
